@@ -1,0 +1,376 @@
+"""Periodic unit cells meshed with gmsh and distributed with dolfinx.
+
+A cell is the unit box ``Y = [0, 1]^d`` (theory.md §1) holding one matrix phase and one inclusion phase
+(or two checkerboard phases). Opposite faces are meshed with matching nodes (gmsh ``setPeriodic``), which the
+periodic prolongation of :mod:`fem_homog.periodic` relies on. Cells are tagged ``MATRIX`` and ``INCLUSION``.
+
+Geometry is validated before any meshing, on every rank, so a bad input fails the same way everywhere:
+radii and sides must be positive, fractions in (0, 1), inclusions inside the cell and not overlapping one
+another or their own periodic images.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import gmsh
+import numpy as np
+from mpi4py import MPI
+
+import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx)
+import dolfinx.io.gmsh
+import dolfinx.mesh
+from fem_homog.errors import InputError, require
+
+MATRIX = 1
+INCLUSION = 2
+PHASES = {"matrix": MATRIX, "inclusion": INCLUSION}
+
+INCLUSION_SHAPES = {2: ("circle", "ellipse", "square"), 3: ("sphere", "cube")}
+CELL_SHAPES = {2: INCLUSION_SHAPES[2] + ("laminate", "checkerboard", "inclusions"),
+               3: INCLUSION_SHAPES[3] + ("laminate", "inclusions")}
+_GAP = 1e-3  # smallest gap allowed between an inclusion and the cell boundary or another inclusion
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """One inclusion of the cell.
+
+    ``radius`` is the radius of a circle/sphere, ``side`` the side of a square/cube, ``semi_axes`` the two
+    semi-axes of an ellipse and ``angle`` a counter-clockwise rotation in degrees (2D shapes).
+    """
+
+    shape: str
+    centre: tuple[float, ...]
+    radius: float = 0.0
+    side: float = 0.0
+    semi_axes: tuple[float, float] = (0.0, 0.0)
+    angle: float = 0.0
+
+    def circumradius(self) -> float:
+        """Radius of the smallest centred ball containing the inclusion."""
+        if self.shape in ("circle", "sphere"):
+            return self.radius
+        if self.shape == "ellipse":
+            return max(self.semi_axes)
+        return 0.5 * self.side * math.sqrt(len(self.centre))
+
+    def inradius(self) -> float:
+        """Radius of the largest centred ball inside the inclusion."""
+        if self.shape in ("circle", "sphere"):
+            return self.radius
+        if self.shape == "ellipse":
+            return min(self.semi_axes)
+        return 0.5 * self.side
+
+
+@dataclass(frozen=True)
+class CellGeometry:
+    """What to mesh: the dimension, the kind of cell and its parameters.
+
+    ``kind`` is ``"inclusions"`` (a matrix with the listed inclusions), ``"laminate"`` (a layer of the
+    inclusion phase of volume fraction ``fraction`` normal to the axis ``normal``, centred in the cell) or
+    ``"checkerboard"`` (2D, four squares, the inclusion phase on the anti-diagonal).
+    """
+
+    dim: int
+    kind: str
+    inclusions: tuple[Inclusion, ...] = ()
+    fraction: float = 0.5
+    normal: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def nominal_inclusion_fraction(self) -> float:
+        """Exact volume fraction of the inclusion phase (for straight-sided or exactly curved meshes)."""
+        if self.kind == "laminate":
+            return self.fraction
+        if self.kind == "checkerboard":
+            return 0.5
+        return sum(_volume(inc) for inc in self.inclusions)
+
+
+@dataclass
+class CellMesh:
+    """A distributed periodic cell mesh with its phase tags (``MATRIX``, ``INCLUSION``)."""
+
+    mesh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    geometry: CellGeometry
+    h: float
+    order: int
+    phases: dict[str, int] = field(default_factory=lambda: dict(PHASES))
+
+
+def _volume(inc: Inclusion) -> float:
+    d = len(inc.centre)
+    if inc.shape == "circle":
+        return math.pi * inc.radius**2
+    if inc.shape == "sphere":
+        return 4.0 / 3.0 * math.pi * inc.radius**3
+    if inc.shape == "ellipse":
+        return math.pi * inc.semi_axes[0] * inc.semi_axes[1]
+    return inc.side**d
+
+
+def _axis_of(normal: Sequence[float], dim: int) -> int:
+    n = np.asarray(normal, dtype=float)
+    require(n.shape == (dim,), f"cell.normal must have {dim} components, got {list(normal)}")
+    nonzero = np.flatnonzero(np.abs(n) > 1e-12)
+    require(len(nonzero) == 1,
+            f"cell.normal {list(normal)} is not a coordinate axis; laminates must be layered along x, y or z")
+    return int(nonzero[0])
+
+
+def validate(geo: CellGeometry) -> None:
+    """Raise :class:`InputError` if the cell cannot be meshed as a periodic cell."""
+    require(geo.dim in (2, 3), f"cell.dim must be 2 or 3, got {geo.dim}")
+    if geo.kind == "laminate":
+        require(0.0 < geo.fraction < 1.0, f"cell.fraction must lie in (0, 1), got {geo.fraction}")
+        _axis_of(geo.normal, geo.dim)
+        return
+    if geo.kind == "checkerboard":
+        require(geo.dim == 2, "the checkerboard cell is two-dimensional (cell.dim = 2)")
+        return
+    require(geo.kind == "inclusions", f"unknown cell kind '{geo.kind}'")
+    require(len(geo.inclusions) > 0, "the cell has no inclusion")
+    for inc in geo.inclusions:
+        _validate_inclusion(inc, geo.dim)
+    _check_no_overlap(geo.inclusions)
+
+
+def _validate_inclusion(inc: Inclusion, dim: int) -> None:
+    require(inc.shape in INCLUSION_SHAPES[dim],
+            f"unknown {dim}D inclusion shape '{inc.shape}' (known: {', '.join(INCLUSION_SHAPES[dim])})")
+    require(len(inc.centre) == dim, f"inclusion centre {list(inc.centre)} must have {dim} coordinates")
+    if inc.shape in ("circle", "sphere"):
+        require(inc.radius > 0.0, f"{inc.shape} radius must be positive, got {inc.radius}")
+    elif inc.shape == "ellipse":
+        require(min(inc.semi_axes) > 0.0, f"ellipse semi-axes must be positive, got {list(inc.semi_axes)}")
+    else:
+        require(inc.side > 0.0, f"{inc.shape} side must be positive, got {inc.side}")
+    r = inc.circumradius()
+    require(2.0 * inc.inradius() < 1.0 - _GAP,
+            f"{inc.shape} of size {2 * inc.inradius():g} touches or overlaps its own periodic image "
+            "across the cell boundary (it must be smaller than the cell)")
+    lo, hi = _extent(inc)
+    require(bool(np.all(lo > _GAP) and np.all(hi < 1.0 - _GAP)),
+            f"{inc.shape} at centre {list(inc.centre)} (extent {r:g}) crosses or touches the periodic cell "
+            "boundary; move it inside the unit cell")
+
+
+def _extent(inc: Inclusion) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned bounding box of an inclusion (exact for rotated ellipses and squares)."""
+    c = np.asarray(inc.centre, dtype=float)
+    if inc.shape in ("circle", "sphere"):
+        half = np.full(len(c), inc.radius)
+    elif inc.shape == "cube":
+        half = np.full(3, 0.5 * inc.side)
+    else:
+        t = math.radians(inc.angle)
+        a, b = inc.semi_axes if inc.shape == "ellipse" else (0.5 * inc.side, 0.5 * inc.side)
+        if inc.shape == "ellipse":
+            half = np.array([math.hypot(a * math.cos(t), b * math.sin(t)),
+                             math.hypot(a * math.sin(t), b * math.cos(t))])
+        else:
+            half = np.array([a * (abs(math.cos(t)) + abs(math.sin(t)))] * 2)
+    return c - half, c + half
+
+
+def _check_no_overlap(inclusions: Sequence[Inclusion]) -> None:
+    """Inclusions must keep a gap between one another (circumscribed balls, then exact boxes)."""
+    for a, b in itertools.combinations(inclusions, 2):
+        dist = float(np.linalg.norm(np.subtract(a.centre, b.centre)))
+        balls_apart = dist > a.circumradius() + b.circumradius() + _GAP
+        (alo, ahi), (blo, bhi) = _extent(a), _extent(b)
+        boxes_apart = bool(np.any(alo > bhi + _GAP) or np.any(blo > ahi + _GAP))
+        exact_balls = {a.shape, b.shape} <= {"circle", "sphere"}
+        require(balls_apart or (boxes_apart and not exact_balls),
+                f"inclusions at {list(a.centre)} and {list(b.centre)} overlap or touch")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# gmsh
+# ----------------------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def gmsh_session() -> Iterator[None]:
+    """Initialise gmsh quietly for the duration of a block (re-entrant: keeps an existing session)."""
+    started = not gmsh.isInitialized()
+    if started:
+        gmsh.initialize(interruptible=False)
+    gmsh.option.setNumber("General.Terminal", 0)
+    gmsh.model.add("cell")
+    try:
+        yield
+    finally:
+        gmsh.model.remove()
+        if started:
+            gmsh.finalize()
+
+
+def _add_inclusion(inc: Inclusion) -> int:
+    occ = gmsh.model.occ
+    c = inc.centre
+    if inc.shape == "circle":
+        return occ.addDisk(c[0], c[1], 0.0, inc.radius, inc.radius)
+    if inc.shape == "sphere":
+        return occ.addSphere(*c, inc.radius)
+    if inc.shape == "cube":
+        s = inc.side
+        return occ.addBox(c[0] - s / 2, c[1] - s / 2, c[2] - s / 2, s, s, s)
+    if inc.shape == "ellipse":
+        a, b = inc.semi_axes
+        angle = inc.angle + (90.0 if b > a else 0.0)  # gmsh wants the major axis first
+        tag = occ.addDisk(c[0], c[1], 0.0, max(a, b), min(a, b))
+    else:
+        s = inc.side
+        tag = occ.addRectangle(c[0] - s / 2, c[1] - s / 2, 0.0, s, s)
+        angle = inc.angle
+    if angle:
+        occ.rotate([(2, tag)], c[0], c[1], 0.0, 0.0, 0.0, 1.0, math.radians(angle))
+    return tag
+
+
+def _add_box(lo: Sequence[float], hi: Sequence[float], dim: int) -> int:
+    occ = gmsh.model.occ
+    size = [h - l for l, h in zip(lo, hi)]
+    if dim == 2:
+        return occ.addRectangle(lo[0], lo[1], 0.0, size[0], size[1])
+    return occ.addBox(*lo, *size)
+
+
+def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
+    """Build the OCC geometry; return the (matrix, inclusion) entity tags after fragmenting."""
+    d = geo.dim
+    if geo.kind == "inclusions":
+        cell = _add_box([0.0] * d, [1.0] * d, d)
+        tools = [_add_inclusion(inc) for inc in geo.inclusions]
+    elif geo.kind == "laminate":
+        axis = _axis_of(geo.normal, d)
+        lo, hi = [0.0] * d, [1.0] * d
+        cell = _add_box(lo, hi, d)
+        lo[axis], hi[axis] = 0.5 * (1 - geo.fraction), 0.5 * (1 + geo.fraction)
+        tools = [_add_box(lo, hi, d)]
+    else:  # checkerboard: squares (0,0) and (1/2,1/2) are matrix, the other two inclusion
+        cell = _add_box([0.0, 0.0], [0.5, 0.5], 2)
+        tools = [_add_box([0.5, 0.5], [1.0, 1.0], 2), _add_box([0.5, 0.0], [1.0, 0.5], 2),
+                 _add_box([0.0, 0.5], [0.5, 1.0], 2)]
+    _, pieces = gmsh.model.occ.fragment([(d, cell)], [(d, t) for t in tools])
+    gmsh.model.occ.synchronize()
+    if geo.kind == "checkerboard":
+        matrix = [t for _, t in pieces[0]] + [t for _, t in pieces[1]]
+        inclusion = [t for _, t in pieces[2]] + [t for _, t in pieces[3]]
+        return matrix, inclusion
+    inclusion = sorted({t for piece in pieces[1:] for _, t in piece})
+    matrix = sorted({t for _, t in pieces[0]} - set(inclusion))
+    return matrix, inclusion
+
+
+def _set_periodic(dim: int) -> None:
+    """Make the mesh on each face ``x_j = 1`` a translated copy of the mesh on ``x_j = 0``."""
+    eps = 1e-5  # OCC bounding boxes are inflated by about 1e-7
+    for j in range(dim):
+        shift = np.zeros(3)
+        shift[j] = 1.0
+        lo_box = [-eps] * 3 + [1 + eps] * 3
+        lo_box[3 + j] = eps
+        hi_box = [-eps] * 3 + [1 + eps] * 3
+        hi_box[j] = 1 - eps
+        masters = gmsh.model.getEntitiesInBoundingBox(*lo_box, dim - 1)
+        slaves = gmsh.model.getEntitiesInBoundingBox(*hi_box, dim - 1)
+        affine = np.eye(4)
+        affine[:3, 3] = shift
+        for _, s in slaves:
+            sbox = np.array(gmsh.model.getBoundingBox(dim - 1, s))
+            for _, m in masters:
+                mbox = np.array(gmsh.model.getBoundingBox(dim - 1, m)) + np.concatenate([shift, shift])
+                if np.allclose(sbox, mbox, atol=1e-6):
+                    gmsh.model.mesh.setPeriodic(dim - 1, [s], [m], affine.ravel().tolist())
+                    break
+            else:
+                raise RuntimeError(f"gmsh: no periodic partner for face entity {s} on x_{j} = 1")
+
+
+def _mesh_on_root(geo: CellGeometry, h: float, order: int) -> None:
+    """Build and mesh the gmsh model (called on one rank)."""
+    matrix, inclusion = _phase_volumes(geo)
+    d = geo.dim
+    gmsh.model.addPhysicalGroup(d, matrix, MATRIX, name="matrix")
+    gmsh.model.addPhysicalGroup(d, inclusion, INCLUSION, name="inclusion")
+    _set_periodic(d)
+    gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+    gmsh.option.setNumber("Mesh.MeshSizeMin", 0.25 * h)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 24 if d == 2 else 12)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+    if d == 3:
+        gmsh.option.setNumber("Mesh.Algorithm3D", 10)  # HXT: parallel Delaunay, far faster than the default
+        gmsh.option.setNumber("General.NumThreads", 0)
+    gmsh.model.mesh.generate(d)
+    if order > 1:
+        gmsh.model.mesh.setOrder(order)
+
+
+def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1,
+              comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+    """Mesh a periodic cell on rank 0 of ``comm`` and distribute it over ``comm``.
+
+    Parameters
+    ----------
+    geo
+        The validated cell geometry.
+    h
+        Target element size (the cell has side 1).
+    order
+        Geometry order: 2 gives curved (quadratic) elements that follow circles and spheres, which P2
+        correctors need to reach their O(h^4) accuracy in ``A_hom`` (theory.md §5.1).
+    comm
+        Communicator the mesh is distributed over.
+    """
+    require(0.0 < h <= 0.5, f"mesh.h must lie in (0, 0.5], got {h}")
+    require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    with gmsh_session():
+        if comm.rank == 0:
+            _mesh_on_root(geo, h, order)
+        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=geo.dim)
+    return CellMesh(mesh=data.mesh, cell_tags=data.cell_tags, geometry=geo, h=h, order=order)
+
+
+def geometry_from_config(cell: dict) -> CellGeometry:
+    """Translate the ``[cell]`` config section into a :class:`CellGeometry`.
+
+    Keys: ``dim``, ``shape`` (one of :data:`CELL_SHAPES`), ``radius`` (circle/sphere), ``side``
+    (square/cube), ``semi_axes`` and ``angle`` (ellipse, square), ``centre`` (default: cell centre),
+    ``fraction`` and ``normal`` (laminate), ``inclusions`` (shape ``"inclusions"``: a list of tables with
+    the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
+    """
+    dim = int(cell.get("dim", 2))
+    require(dim in (2, 3), f"cell.dim must be 2 or 3, got {dim}")
+    shape = str(cell.get("shape", "circle"))
+    require(shape in CELL_SHAPES[dim],
+            f"unknown {dim}D cell.shape '{shape}' (known: {', '.join(CELL_SHAPES[dim])})")
+    if shape == "laminate":
+        normal = cell.get("normal", [1.0] + [0.0] * (dim - 1))
+        return CellGeometry(dim, "laminate", fraction=float(cell.get("fraction", 0.5)),
+                            normal=tuple(float(v) for v in normal))
+    if shape == "checkerboard":
+        return CellGeometry(dim, "checkerboard")
+    if shape == "inclusions":
+        tables = cell.get("inclusions", [])
+        require(isinstance(tables, list) and len(tables) > 0,
+                "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
+        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, dim) for t in tables))
+    return CellGeometry(dim, "inclusions", inclusions=(_inclusion({**cell, "shape": shape}, dim),))
+
+
+def _inclusion(table: dict, dim: int) -> Inclusion:
+    centre = tuple(float(c) for c in table.get("centre", [0.5] * dim))
+    axes = table.get("semi_axes", [0.3, 0.2])
+    return Inclusion(shape=str(table.get("shape", "circle")), centre=centre,
+                     radius=float(table.get("radius", 0.3)), side=float(table.get("side", 0.5)),
+                     semi_axes=(float(axes[0]), float(axes[1])), angle=float(table.get("angle", 0.0)))
