@@ -32,7 +32,7 @@ import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx/petsc4py)
 import dolfinx.fem
 import dolfinx.fem.petsc
 from petsc4py import PETSc
-from fem_homog.errors import InputError
+from fem_homog.errors import InputError, require_collective
 
 _MATCH_TOL = 1e-8  # relative to the cell size: gmsh copies periodic nodes exactly, up to round-off
 
@@ -117,26 +117,21 @@ def periodic_map(V: dolfinx.fem.FunctionSpace) -> PeriodicMap:
     cand_id = np.concatenate(comm.allgather(reduced_node[on_lower]))
 
     slaves = np.flatnonzero(is_slave)
-    if len(slaves):
-        images = x[slaves] - shift[slaves] * lengths
-        dist, nearest = cKDTree(cand_x).query(images) if len(cand_x) else (np.full(len(slaves), np.inf), None)
-        bad = dist > tol
-        if bad.any():
-            raise InputError(
-                f"the mesh is not periodic: the node at {x[slaves[bad][0]].tolist()} has no partner at "
-                f"{images[bad][0].tolist()} on the opposite face ({int(bad.sum())} unmatched nodes); "
-                "mesh the cell with matching opposite faces (gmsh setPeriodic)")
-        reduced_node[slaves] = cand_id[nearest]
-    _check_all_matched(comm, reduced_node)
+    images = x[slaves] - shift[slaves] * lengths
+    problem = None
+    if len(slaves) and len(cand_x):
+        dist, nearest = cKDTree(cand_x).query(images)
+        reduced_node[slaves] = np.where(dist <= tol, cand_id[nearest], -1)
+    unmatched = np.flatnonzero(reduced_node < 0)
+    if len(unmatched):
+        where = np.searchsorted(slaves, unmatched[0])
+        problem = (f"the mesh is not periodic: the node at {x[unmatched[0]].tolist()} has no partner at "
+                   f"{images[where].tolist()} on the opposite face ({len(unmatched)} unmatched nodes on rank "
+                   f"{comm.rank}); mesh the cell with matching opposite faces (gmsh setPeriodic)")
+    require_collective(comm, problem)
     return PeriodicMap(V=V, lower=lower, lengths=lengths, reduced_node=reduced_node, shift=shift,
                        num_reduced_local=num_reduced_local, reduced_offset=reduced_offset,
                        num_reduced_global=num_reduced_global)
-
-
-def _check_all_matched(comm: MPI.Comm, reduced_node: np.ndarray) -> None:
-    failed = comm.allreduce(int(np.count_nonzero(reduced_node < 0)))
-    if failed:
-        raise InputError(f"the mesh is not periodic: {failed} boundary nodes have no partner")
 
 
 def _phases(k: Sequence[float] | None, gdim: int) -> np.ndarray:

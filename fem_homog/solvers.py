@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import fem_homog  # noqa: F401  (dolfinx_solver before petsc4py)
 from petsc4py import PETSc
-from fem_homog.errors import InputError
+from fem_homog.errors import InputError, SolverError
 
 METHODS = ("cg-gamg", "mumps")
 
@@ -36,7 +36,7 @@ class SingularSolver:
 
         Raises
         ------
-        RuntimeError
+        SolverError
             If the Krylov method did not converge (with the PETSc reason).
         """
         self.nullspace.remove(b)
@@ -45,7 +45,7 @@ class SingularSolver:
         self.ksp.solve(b, x)
         reason = self.ksp.getConvergedReason()
         if reason < 0:
-            raise RuntimeError(
+            raise SolverError(
                 f"the {self.method} solve of the cell problem did not converge (PETSc reason {reason}, "
                 f"{self.ksp.getIterationNumber()} iterations, residual {self.ksp.getResidualNorm():.3e})")
         self.nullspace.remove(x)

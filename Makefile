@@ -1,0 +1,68 @@
+# fem-homog: one command to a result (`make demo`), one to the tests (`make test`).
+# Both create .venv (with its own mpiexec) from a Python >= 3.12 if it is missing.
+
+SHELL   := /bin/bash
+VENV    := .venv
+PY      := $(VENV)/bin/python
+MPIEXEC := $(VENV)/bin/mpiexec
+NP      ?= 2
+export OMP_NUM_THREADS := 1
+export VTK_DEFAULT_OPENGL_WINDOW := vtkEGLRenderWindow
+export PYTHONUNBUFFERED := 1
+
+# A working interpreter >= 3.12: python3.12 that runs, else python3.13, else pyenv's 3.12+ builds.
+# (pyenv's python3.12 shim exists but refuses to run unless selected, hence "that runs".)
+define find_python
+for p in python3.12 python3.13 $$(r=$$(pyenv root 2>/dev/null) && ls -d $$r/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
+  $$p -c 'import sys; assert sys.version_info >= (3, 12); print(sys.executable)' 2>/dev/null && break; \
+done
+endef
+BOOT_PYTHON ?= $(shell $(find_python) | head -n 1)
+
+# Shared libraries the gmsh wheel links against, for bare Debian/Ubuntu systems (installed only if missing).
+GMSH_APT := libglu1-mesa libgl1 libxcursor1 libxft2 libxinerama1 libfontconfig1 libx11-6 libgomp1
+
+.PHONY: venv demo test test-serial test-mpi bench clean help
+help:
+	@echo "make demo   - set up .venv if needed and run the flagship driver on its defaults"
+	@echo "make test   - set up .venv if needed and run all tests (serial, then mpiexec -n $(NP))"
+	@echo "make bench  - run the benchmarks (see benchmarks/README.md)"
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(BOOT_PYTHON)" ]; then \
+	  echo "error: no working Python >= 3.12 found (tried python3.12, python3.13 and pyenv's versions/3.1[2-9]*)." >&2; \
+	  echo "       Install Python 3.12+ or run: make BOOT_PYTHON=/path/to/python3.12 ..." >&2; exit 1; fi
+	@echo "== creating $(VENV) with $(BOOT_PYTHON)"
+	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(PY) -c 'import gmsh' 2>/dev/null || $(MAKE) --no-print-directory gmsh-system-libs
+	@$(PY) -c 'import fem_homog, dolfinx, gmsh; print("== installed dolfinx", dolfinx.__version__, "gmsh", gmsh.__version__)'
+	@touch $@
+
+.PHONY: gmsh-system-libs
+gmsh-system-libs:
+	@echo "== gmsh needs system libraries: apt-get install $(GMSH_APT)"
+	@if command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(GMSH_APT); \
+	else echo "error: install the libraries above with your package manager" >&2; exit 1; fi
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) drivers/effective_tensor.py --out results/demo
+	@echo "== demo results in results/demo (results.json, correctors.png, correctors.bp for ParaView)"
+
+test: test-serial test-mpi
+
+test-serial: venv
+	$(PY) -m pytest -p no:cacheprovider tests --ignore=tests/mpi
+
+test-mpi: venv
+	timeout 1200 $(MPIEXEC) -n $(NP) $(PY) -m pytest -p no:cacheprovider -q tests/mpi
+
+bench: venv
+	$(PY) benchmarks/effective_tensor_bench.py
+
+clean:
+	rm -rf results benchmarks/out .pytest_cache

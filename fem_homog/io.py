@@ -1,0 +1,50 @@
+"""Writing results: ``results.json`` (numbers), field files ParaView opens (VTX/ADIOS2 ``.bp`` folders)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from mpi4py import MPI
+
+import fem_homog  # noqa: F401
+import dolfinx.fem
+import dolfinx.io
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy arrays and scalars to plain JSON types; complex numbers become ``[re, im]`` pairs."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, (complex, np.complexfloating)):
+        return [float(value.real), float(value.imag)]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def write_results(out: Path, results: dict[str, Any], comm: MPI.Comm = MPI.COMM_WORLD) -> Path:
+    """Write ``out/results.json`` from rank 0 and return its path."""
+    path = out / "results.json"
+    if comm.rank == 0:
+        path.write_text(json.dumps(jsonable(results), indent=2) + "\n")
+    comm.barrier()
+    return path
+
+
+def write_fields(path: Path, functions: Sequence[dolfinx.fem.Function]) -> Path:
+    """Write functions of one space to a VTX (ADIOS2) folder ``path`` (``.bp``), readable by ParaView."""
+    mesh = functions[0].function_space.mesh
+    with dolfinx.io.VTXWriter(mesh.comm, path, list(functions), engine="BP4") as writer:
+        writer.write(0.0)
+    return path

@@ -1,0 +1,24 @@
+"""Shared fixtures: small periodic cells, meshed once per test session."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import fem_homog  # noqa: E402,F401  (dolfinx_solver before dolfinx)
+from fem_homog.cells import geometry_from_config, mesh_cell  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cell_factory():
+    """Mesh a cell from a ``[cell]`` table, caching by (table, h, order)."""
+    cache = {}
+
+    def make(table: dict, h: float, order: int = 1):
+        key = (repr(sorted(table.items())), h, order)
+        if key not in cache:
+            cache[key] = mesh_cell(geometry_from_config(table), h=h, order=order)
+        return cache[key]
+
+    return make
