@@ -110,3 +110,17 @@ def test_sphere_3d_isotropic_and_inside_hs(cell_factory):
     f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
     lo, hi = hashin_shtrikman([1.0, 10.0], [f[MATRIX], f[INCLUSION]], 3)
     assert lo < T[0, 0] < hi
+
+
+def test_anisotropic_layer_laminate_exact(cell_factory):
+    """Layers normal to e_2 with a full tensor phase K: A_22 = <1/K_22>^{-1}, A_12 = <K_12/K_22> A_22,
+    A_11 = <K_11 - K_12^2/K_22> + A_12^2/A_22 (classical laminate formula, here with K_12 ≠ 0)."""
+    cell = cell_factory({"dim": 2, "shape": "laminate", "fraction": 0.4, "normal": [0, 1]}, 0.1)
+    K = np.array([[5.0, 1.0], [1.0, 2.0]])
+    sol = a_hom(cell, 1.0, K, degree=1)
+    f = np.array([0.6, 0.4])
+    k11, k12, k22 = np.array([1.0, K[0, 0]]), np.array([0.0, K[0, 1]]), np.array([1.0, K[1, 1]])
+    a22 = 1.0 / np.sum(f / k22)
+    a12 = np.sum(f * k12 / k22) * a22
+    a11 = np.sum(f * (k11 - k12**2 / k22)) + a12**2 / a22
+    assert np.abs(sol.tensor - np.array([[a11, a12], [a12, a22]])).max() < 1e-10

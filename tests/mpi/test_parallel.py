@@ -1,0 +1,73 @@
+"""Run with ``mpiexec -n 2 python -m pytest tests/mpi``: the same cell solved on all ranks (COMM_WORLD) and on
+each rank alone (COMM_SELF) must give the same tensors to 1e-10; the constraint must work when slaves and their
+masters live on different ranks."""
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+import fem_homog  # noqa: F401
+import dolfinx.fem
+import dolfinx.mesh
+
+from fem_homog import correctors
+from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.coefficients import lame, phase_function
+from fem_homog.errors import InputError
+from fem_homog.periodic import periodic_map, prolongation
+
+pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
+
+CASES = [
+    ({"dim": 2, "shape": "circle", "radius": 0.3}, 0.05, 2, "conductivity"),
+    ({"dim": 2, "shape": "ellipse", "semi_axes": [0.3, 0.15], "angle": 25.0}, 0.05, 2, "conductivity"),
+    ({"dim": 2, "shape": "circle", "radius": 0.3}, 0.1, 2, "elasticity"),
+    ({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.2, 1, "conductivity"),
+    ({"dim": 3, "shape": "cube", "side": 0.5}, 0.25, 1, "elasticity"),
+]
+
+
+def tensor(table, h, order, problem, comm):
+    cell = mesh_cell(geometry_from_config(table), h=h, order=order, comm=comm)
+    if problem == "conductivity":
+        A = phase_function(cell.mesh, cell.cell_tags, {MATRIX: 1.0, INCLUSION: 10.0})
+        return correctors.conductivity(cell, A, degree=2).tensor
+    (l1, m1), (l2, m2) = lame(1.0, 0.3, "m"), lame(10.0, 0.2, "i")
+    lmbda = phase_function(cell.mesh, cell.cell_tags, {MATRIX: l1, INCLUSION: l2})
+    mu = phase_function(cell.mesh, cell.cell_tags, {MATRIX: m1, INCLUSION: m2})
+    return correctors.elasticity(cell, lmbda, mu, degree=2).tensor
+
+
+@pytest.mark.parametrize("table,h,order,problem", CASES,
+                         ids=[f"{c[0]['shape']}-{c[3]}" for c in CASES])
+def test_serial_equals_parallel(table, h, order, problem):
+    parallel = tensor(table, h, order, problem, MPI.COMM_WORLD)
+    serial = tensor(table, h, order, problem, MPI.COMM_SELF)
+    assert np.abs(parallel - serial).max() < 1e-10 * np.abs(serial).max()
+
+
+def test_slaves_and_masters_on_different_ranks():
+    """Global multiplicities are right and some slave rows point to columns owned by another rank."""
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
+    V = dolfinx.fem.functionspace(cell.mesh, ("Lagrange", 2))
+    pmap = periodic_map(V)
+    P = prolongation(pmap)
+    lo, hi = P.getOwnershipRangeColumn()
+    cols = P.getValuesCSR()[1]
+    remote = MPI.COMM_WORLD.allreduce(int(np.count_nonzero((cols < lo) | (cols >= hi))))
+    assert remote > 0
+    mult = P.transposeMatMult(P).getDiagonal().getArray().real
+    counts = {m: MPI.COMM_WORLD.allreduce(int(np.count_nonzero(np.isclose(mult, m)))) for m in (1, 2, 4)}
+    assert counts[4] == 1
+    assert sum(counts.values()) == pmap.num_reduced_global
+
+
+def test_non_periodic_mesh_fails_on_every_rank():
+    mesh = dolfinx.mesh.create_unit_square(MPI.COMM_WORLD, 8, 8)
+    x = mesh.geometry.x
+    right = np.flatnonzero(np.isclose(x[:, 0], 1.0) & (x[:, 1] > 0.1) & (x[:, 1] < 0.9))
+    if len(right):
+        x[right[0], 1] += 0.01
+    V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
+    with pytest.raises(InputError, match="not periodic"):
+        periodic_map(V)
