@@ -23,7 +23,7 @@ from fem_homog.coefficients import as_phase_value, lame, phase_fractions, phase_
 from fem_homog.config import Config, log, run_driver
 from fem_homog import correctors
 from fem_homog.errors import require
-from fem_homog.io import write_fields, write_results
+from fem_homog.io import peak_memory_mb, write_fields, write_results
 from fem_homog.plotting import plot_fields
 from fem_homog.solvers import METHODS
 
@@ -109,7 +109,7 @@ def main(config: Config, out: Path) -> None:
                "nominal_volume_fraction": geometry.nominal_inclusion_fraction(),
                "flux_energy_difference": sol.flux_energy_difference, "dofs": sol.dofs,
                "reduced_dofs": sol.reduced_dofs, "iterations": sol.iterations, "ranks": comm.size,
-               "mesh_cells": n_cells, "timings": timings.seconds}
+               "mesh_cells": n_cells, "peak_memory_mb": peak_memory_mb(comm), "timings": timings.seconds}
     path = write_results(out, results)
     log(f"  results: {path}  (fields: {out / 'correctors.bp'}, plot: {out / 'correctors.png'})")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -48,3 +49,9 @@ def write_fields(path: Path, functions: Sequence[dolfinx.fem.Function]) -> Path:
     with dolfinx.io.VTXWriter(mesh.comm, path, list(functions), engine="BP4") as writer:
         writer.write(0.0)
     return path
+
+
+def peak_memory_mb(comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, float]:
+    """Peak resident memory of this process so far, in MiB: the largest rank and the sum over ranks."""
+    local = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+    return {"max_rank": comm.allreduce(local, op=MPI.MAX), "total": comm.allreduce(local, op=MPI.SUM)}
