@@ -33,9 +33,9 @@ DEFAULTS: Config = {
     "material": {"matrix": 1.0, "inclusion": 10.0,
                  "matrix_E": 1.0, "matrix_nu": 0.3, "inclusion_E": 10.0, "inclusion_nu": 0.3},
     "physics": {"problem": "conductivity"},
-    "mesh": {"h": 0.05, "order": 2},
+    "mesh": {"h": 0.05, "order": 2, "refine": 0},
     "fe": {"degree": 2},
-    "solver": {"method": "cg-gamg", "rtol": 1e-12},
+    "solver": {"method": "cg-gamg", "rtol": 1e-10},
     "output": {"fields": True, "plot": True},
 }
 PROBLEMS = ("conductivity", "elasticity")
@@ -84,7 +84,8 @@ def main(config: Config, out: Path) -> None:
 
     timings = correctors.Timings()
     with timings.stage("mesh"):
-        cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"], comm=comm)
+        cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"],
+                         refine=config["mesh"]["refine"], comm=comm)
     fractions = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
     n_cells = cell.mesh.topology.index_map(cell.mesh.topology.dim).size_global
     log(f"  mesh: {n_cells} cells, inclusion fraction {fractions[INCLUSION]:.6f}, "

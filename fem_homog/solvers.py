@@ -66,7 +66,7 @@ def _orthonormal_nullspace(kernel: list[PETSc.Vec], comm) -> PETSc.NullSpace:
 
 
 def singular_solver(A: PETSc.Mat, kernel: list[PETSc.Vec], *, method: str = "cg-gamg",
-                    rtol: float = 1e-12, prefix: str = "cell_") -> SingularSolver:
+                    rtol: float = 1e-10, prefix: str = "cell_") -> SingularSolver:
     """Set up a solver for the singular reduced matrix ``A`` whose kernel is spanned by ``kernel``.
 
     Parameters

@@ -24,11 +24,14 @@ CASES = [
     ({"dim": 2, "shape": "circle", "radius": 0.3}, 0.1, 2, "elasticity"),
     ({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.2, 1, "conductivity"),
     ({"dim": 3, "shape": "cube", "side": 0.5}, 0.25, 1, "elasticity"),
+    ({"dim": 2, "shape": "circle", "radius": 0.3}, 0.1, (1, 2), "conductivity"),  # (order, refinements)
+    ({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.2, (1, 1), "conductivity"),
 ]
 
 
 def tensor(table, h, order, problem, comm):
-    cell = mesh_cell(geometry_from_config(table), h=h, order=order, comm=comm)
+    order, refine = order if isinstance(order, tuple) else (order, 0)
+    cell = mesh_cell(geometry_from_config(table), h=h, order=order, refine=refine, comm=comm)
     if problem == "conductivity":
         A = phase_function(cell.mesh, cell.cell_tags, {MATRIX: 1.0, INCLUSION: 10.0})
         return correctors.conductivity(cell, A, degree=2).tensor
@@ -39,11 +42,16 @@ def tensor(table, h, order, problem, comm):
 
 
 @pytest.mark.parametrize("table,h,order,problem", CASES,
-                         ids=[f"{c[0]['shape']}-{c[3]}" for c in CASES])
+                         ids=[f"{c[0]['shape']}-{c[3]}-{c[2]}" for c in CASES])
 def test_serial_equals_parallel(table, h, order, problem):
     parallel = tensor(table, h, order, problem, MPI.COMM_WORLD)
     serial = tensor(table, h, order, problem, MPI.COMM_SELF)
-    assert np.abs(parallel - serial).max() < 1e-10 * np.abs(serial).max()
+    # Refined 3D meshes have the same nodes on any number of ranks, but each tetrahedron's interior
+    # octahedron is split along a diagonal chosen from the vertex numbering: a different (equally good)
+    # mesh, so the tensors agree to discretization level only. Everything else agrees to round-off.
+    refined_3d = isinstance(order, tuple) and table["dim"] == 3
+    tol = 1e-6 if refined_3d else 1e-10
+    assert np.abs(parallel - serial).max() < tol * np.abs(serial).max()
 
 
 def test_slaves_and_masters_on_different_ranks():
