@@ -21,10 +21,9 @@ import gmsh
 import numpy as np
 from mpi4py import MPI
 
-import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx)
 import dolfinx.io.gmsh
 import dolfinx.mesh
-from fem_homog.errors import InputError, require
+from fem_homog.errors import require
 
 MATRIX = 1
 INCLUSION = 2
@@ -313,13 +312,22 @@ def _grade_towards_points(h: float) -> None:
     gmsh.option.setNumber("Mesh.MeshSizeMin", h / 40)
 
 
-def _mesh_on_root(geo: CellGeometry, h: float, order: int) -> None:
-    """Build and mesh the gmsh model (called on one rank)."""
+def build_model(geo: CellGeometry) -> None:
+    """Build the gmsh geometry of the cell in the current model: phases tagged, opposite faces periodic."""
     matrix, inclusion = _phase_volumes(geo)
     d = geo.dim
     gmsh.model.addPhysicalGroup(d, matrix, MATRIX, name="matrix")
     gmsh.model.addPhysicalGroup(d, inclusion, INCLUSION, name="inclusion")
     _set_periodic(d)
+
+
+def set_mesh_options(geo: CellGeometry, h: float) -> None:
+    """Element size ``h`` (refined where curvature asks for it) and the fast 3D algorithm.
+
+    3D uses HXT (``Mesh.Algorithm3D = 10``), about 10x faster than gmsh's default Delaunay on these cells
+    (benchmarks/README.md), on one thread because several threads give a different mesh on every run.
+    """
+    d = geo.dim
     gmsh.option.setNumber("Mesh.MeshSizeMax", h)
     gmsh.option.setNumber("Mesh.MeshSizeMin", 0.25 * h)
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 24 if d == 2 else 12)
@@ -327,9 +335,15 @@ def _mesh_on_root(geo: CellGeometry, h: float, order: int) -> None:
     if geo.kind == "checkerboard":
         _grade_towards_points(h)
     if d == 3:
-        gmsh.option.setNumber("Mesh.Algorithm3D", 10)  # HXT: parallel Delaunay, far faster than the default
-        gmsh.option.setNumber("General.NumThreads", 1)  # several threads give a different mesh each run
-    gmsh.model.mesh.generate(d)
+        gmsh.option.setNumber("Mesh.Algorithm3D", 10)
+        gmsh.option.setNumber("General.NumThreads", 1)
+
+
+def _mesh_on_root(geo: CellGeometry, h: float, order: int) -> None:
+    """Build and mesh the gmsh model (called on one rank)."""
+    build_model(geo)
+    set_mesh_options(geo, h)
+    gmsh.model.mesh.generate(geo.dim)
     if order > 1:
         gmsh.model.mesh.setOrder(order)
 

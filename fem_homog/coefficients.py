@@ -11,7 +11,6 @@ from typing import Mapping
 import numpy as np
 from mpi4py import MPI
 
-import fem_homog  # noqa: F401
 import dolfinx.fem
 import dolfinx.mesh
 import ufl

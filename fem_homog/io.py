@@ -10,7 +10,6 @@ from typing import Any, Sequence
 import numpy as np
 from mpi4py import MPI
 
-import fem_homog  # noqa: F401
 import dolfinx.fem
 import dolfinx.io
 

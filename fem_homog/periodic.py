@@ -28,7 +28,6 @@ import numpy as np
 from mpi4py import MPI
 from scipy.spatial import cKDTree
 
-import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx/petsc4py)
 import dolfinx.fem
 import dolfinx.fem.petsc
 from petsc4py import PETSc
@@ -215,6 +214,18 @@ def extend(u_r: PETSc.Vec, P: PETSc.Mat, u: dolfinx.fem.Function) -> None:
     """Write ``u = P u_r`` into the dolfinx function ``u``, ghosts included."""
     P.mult(u_r, u.x.petsc_vec)
     u.x.scatter_forward()
+
+
+def restrict(u: PETSc.Vec, P: PETSc.Mat) -> PETSc.Vec:
+    """Reduced vector of a full vector for a periodic ``P``: each master gets the average of its copies,
+    ``(P^T P)^{-1} P^T u`` (``P^T P`` is diagonal with the multiplicities)."""
+    ones, multiplicity = P.createVecLeft(), P.createVecRight()
+    ones.set(1.0)
+    P.multTranspose(ones, multiplicity)
+    u_r = P.createVecRight()
+    P.multTranspose(u, u_r)
+    u_r.pointwiseDivide(u_r, multiplicity)
+    return u_r
 
 
 def constant_vectors(pmap: PeriodicMap, P: PETSc.Mat) -> list[PETSc.Vec]:

@@ -8,7 +8,6 @@ from typing import Sequence
 
 import numpy as np
 
-import fem_homog  # noqa: F401
 import dolfinx.fem
 import dolfinx.plot
 

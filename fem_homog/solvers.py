@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import fem_homog  # noqa: F401  (dolfinx_solver before petsc4py)
 from petsc4py import PETSc
 from fem_homog.errors import InputError, SolverError
 
@@ -65,8 +64,8 @@ def _orthonormal_nullspace(kernel: list[PETSc.Vec], comm) -> PETSc.NullSpace:
     return PETSc.NullSpace().create(vectors=basis, comm=comm)
 
 
-def singular_solver(A: PETSc.Mat, kernel: list[PETSc.Vec], *, method: str = "cg-gamg",
-                    rtol: float = 1e-10, prefix: str = "cell_") -> SingularSolver:
+def singular_solver(A: PETSc.Mat, kernel: list[PETSc.Vec], *, near_kernel: list[PETSc.Vec] = (),
+                    method: str = "cg-gamg", rtol: float = 1e-10, prefix: str = "cell_") -> SingularSolver:
     """Set up a solver for the singular reduced matrix ``A`` whose kernel is spanned by ``kernel``.
 
     Parameters
@@ -75,6 +74,9 @@ def singular_solver(A: PETSc.Mat, kernel: list[PETSc.Vec], *, method: str = "cg-
         Reduced stiffness ``P^H K P`` (Hermitian positive semi-definite).
     kernel
         Vectors spanning its kernel (constants per component).
+    near_kernel
+        Further low-energy modes for the multigrid aggregation only (e.g. rigid rotations in elasticity,
+        which are not periodic but are locally in the kernel); they are not projected out.
     method
         ``"cg-gamg"`` or ``"mumps"``.
     rtol
@@ -92,7 +94,7 @@ def singular_solver(A: PETSc.Mat, kernel: list[PETSc.Vec], *, method: str = "cg-
     pc = ksp.getPC()
     if method == "cg-gamg":
         A.setNullSpace(nullspace)
-        A.setNearNullSpace(nullspace)
+        A.setNearNullSpace(_orthonormal_nullspace([*kernel, *near_kernel], comm) if near_kernel else nullspace)
         ksp.setType(PETSc.KSP.Type.CG)
         ksp.setTolerances(rtol=rtol, atol=0.0, max_it=5000)
         pc.setType(PETSc.PC.Type.GAMG)
