@@ -29,8 +29,8 @@ MATRIX = 1
 INCLUSION = 2
 PHASES = {"matrix": MATRIX, "inclusion": INCLUSION}
 
-INCLUSION_SHAPES = {2: ("circle", "ellipse", "square"), 3: ("sphere", "cube")}
-CELL_SHAPES = {2: INCLUSION_SHAPES[2] + ("laminate", "checkerboard", "inclusions"),
+INCLUSION_SHAPES = {1: (), 2: ("circle", "ellipse", "square"), 3: ("sphere", "cube")}
+CELL_SHAPES = {1: ("laminate",), 2: INCLUSION_SHAPES[2] + ("laminate", "checkerboard", "inclusions"),
                3: INCLUSION_SHAPES[3] + ("laminate", "inclusions")}
 _GAP = 1e-3  # smallest gap allowed between an inclusion and the cell boundary or another inclusion
 
@@ -128,7 +128,7 @@ def _axis_of(normal: Sequence[float], dim: int) -> int:
 
 def validate(geo: CellGeometry) -> None:
     """Raise :class:`InputError` if the cell cannot be meshed as a periodic cell."""
-    require(geo.dim in (2, 3), f"cell.dim must be 2 or 3, got {geo.dim}")
+    require(geo.dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {geo.dim}")
     if geo.kind == "laminate":
         require(0.0 < geo.fraction < 1.0, f"cell.fraction must lie in (0, 1), got {geo.fraction}")
         _axis_of(geo.normal, geo.dim)
@@ -374,6 +374,8 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
     """
     require(0.0 < h <= 0.5, f"mesh.h must lie in (0, 0.5], got {h}")
     require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    if geo.dim == 1:
+        return _interval_cell(geo, h / 2**refine, comm)
     require(refine >= 0, f"mesh.refine must be >= 0, got {refine}")
     require(refine == 0 or order == 1, "mesh.refine needs straight-sided geometry (mesh.order = 1)")
     with gmsh_session():
@@ -384,6 +386,23 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
     for _ in range(refine):
         mesh, tags = _refine_and_snap(mesh, tags, geo)
     return CellMesh(mesh=mesh, cell_tags=tags, geometry=geo, h=h / 2**refine, order=order)
+
+
+def _interval_cell(geo: CellGeometry, h: float, comm: MPI.Comm) -> CellMesh:
+    """A 1D laminate cell ``[0, 1]`` with nodes on both interfaces of the centred inclusion layer."""
+    import basix.ufl
+
+    a, b = 0.5 * (1 - geo.fraction), 0.5 * (1 + geo.fraction)
+    pieces = [np.linspace(lo, hi, max(1, int(np.ceil((hi - lo) / h))) + 1) for lo, hi in ((0, a), (a, b), (b, 1))]
+    x = np.unique(np.concatenate(pieces)) if comm.rank == 0 else np.empty(0)
+    cells = np.stack([np.arange(len(x) - 1), np.arange(1, len(x))], axis=1).astype(np.int64)
+    element = basix.ufl.element("Lagrange", "interval", 1, shape=(1,))
+    mesh = dolfinx.mesh.create_mesh(comm, cells, element, x.reshape(-1, 1))
+    n_local = mesh.topology.index_map(1).size_local
+    midpoints = mesh.geometry.x[mesh.geometry.dofmaps[0][:n_local], 0].mean(axis=1)
+    values = np.where((midpoints > a) & (midpoints < b), INCLUSION, MATRIX).astype(np.int32)
+    tags = dolfinx.mesh.meshtags(mesh, 1, np.arange(n_local, dtype=np.int32), values)
+    return CellMesh(mesh=mesh, cell_tags=tags, geometry=geo, h=h, order=1)
 
 
 def _refine_and_snap(mesh: dolfinx.mesh.Mesh, tags: dolfinx.mesh.MeshTags,
@@ -464,7 +483,7 @@ def geometry_from_config(cell: dict) -> CellGeometry:
     the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
     """
     dim = int(cell.get("dim", 2))
-    require(dim in (2, 3), f"cell.dim must be 2 or 3, got {dim}")
+    require(dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {dim}")
     shape = str(cell.get("shape", "circle"))
     require(shape in CELL_SHAPES[dim],
             f"unknown {dim}D cell.shape '{shape}' (known: {', '.join(CELL_SHAPES[dim])})")

@@ -71,3 +71,17 @@ def integrate(expr_form: ufl.Form, comm: MPI.Comm) -> complex:
     local = dolfinx.fem.assemble_scalar(dolfinx.fem.form(expr_form))
     return comm.allreduce(local, op=MPI.SUM)
 
+
+
+def integrate_components(expr: ufl.core.expr.Expr, mesh: dolfinx.mesh.Mesh) -> np.ndarray:
+    """``∫ expr`` for a vector or tensor expression, every component in one assembly.
+
+    The linear form ``q ↦ ∫ expr : conj(q)`` on piecewise-constant ``q`` has, for each cell, the integrals of
+    all components of ``expr`` over that cell; summing them over the owned cells gives the integrals.
+    """
+    shape = ufl.shape(expr)
+    W = dolfinx.fem.functionspace(mesh, ("DG", 0, shape))
+    vector = dolfinx.fem.assemble_vector(dolfinx.fem.form(ufl.inner(expr, ufl.TestFunction(W)) * ufl.dx))
+    owned = W.dofmap.index_map.size_local * W.dofmap.index_map_bs
+    local = vector.array[:owned].reshape(-1, int(np.prod(shape))).sum(axis=0)
+    return mesh.comm.allreduce(local, op=MPI.SUM).reshape(shape)

@@ -23,7 +23,7 @@ from petsc4py import PETSc
 from forms import cell_problems as cp
 from fem_homog import periodic
 from fem_homog.cells import CellMesh
-from fem_homog.coefficients import integrate
+from fem_homog.coefficients import integrate, integrate_components
 from fem_homog.solvers import singular_solver
 
 
@@ -138,14 +138,12 @@ def _subtract_means(fields: list[dolfinx.fem.Function]) -> None:
     w.destroy()
 
 
-def _tensor(n: int, entry: Callable[[int, int], ufl.Form], comm, symmetric: bool = False) -> np.ndarray:
-    """Integrate ``entry(i, j)`` for all ``i, j`` (only ``i <= j`` when the tensor is symmetric by construction)."""
+def _symmetric_tensor(n: int, entry: Callable[[int, int], ufl.Form], comm) -> np.ndarray:
+    """Integrate ``entry(i, j)`` for ``i <= j`` and mirror (the energy forms are symmetric by construction)."""
     T = np.zeros((n, n), dtype=complex)
     for i in range(n):
-        for j in range(i if symmetric else 0, n):
-            T[i, j] = integrate(entry(i, j), comm)
-            if symmetric:
-                T[j, i] = T[i, j]
+        for j in range(i, n):
+            T[i, j] = T[j, i] = integrate(entry(i, j), comm)
     return T
 
 
@@ -173,9 +171,9 @@ def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, meth
         method=method, rtol=rtol, timings=timings)
     comm = cell.mesh.comm
     with timings.stage("postprocess"):
-        flux = _tensor(d, lambda i, j: cp.conductivity_flux_entry(A, chi[j], i, j), comm)
-        energy = _tensor(d, lambda i, j: cp.conductivity_energy_entry(A, chi[i], chi[j], i, j), comm,
-                         symmetric=True)
+        flux = np.column_stack([integrate_components(cp.corrected_flux(A, chi[j], j), cell.mesh)
+                                for j in range(d)])
+        energy = _symmetric_tensor(d, lambda i, j: cp.conductivity_energy_entry(A, chi[i], chi[j], i, j), comm)
     for k, c in enumerate(chi):
         c.name = f"chi_{k + 1}"
     return CellSolution(tensor=flux.real, tensor_energy=energy.real, correctors=chi, iterations=its,
@@ -198,9 +196,11 @@ def elasticity(cell: CellMesh, lmbda: ufl.core.expr.Expr, mu: ufl.core.expr.Expr
         method=method, rtol=rtol, timings=timings)
     comm = cell.mesh.comm
     with timings.stage("postprocess"):
-        flux = _tensor(n, lambda I, J: cp.elasticity_flux_entry(lmbda, mu, w[J], I, J), comm)
-        energy = _tensor(n, lambda I, J: cp.elasticity_energy_entry(lmbda, mu, w[I], w[J], I, J), comm,
-                         symmetric=True)
+        pairs = cp.voigt_pairs(d)
+        stresses = [integrate_components(cp.corrected_stress(lmbda, mu, w[J], J), cell.mesh) for J in range(n)]
+        flux = np.array([[stresses[J][k, l] for J in range(n)] for k, l in pairs])
+        energy = _symmetric_tensor(n, lambda I, J: cp.elasticity_energy_entry(lmbda, mu, w[I], w[J], I, J),
+                                   comm)
     names = ["11", "22", "12"] if d == 2 else ["11", "22", "33", "23", "13", "12"]
     for J, field_ in enumerate(w):
         field_.name = f"w_{names[J]}"

@@ -36,10 +36,11 @@ def conductivity_load(V: ufl.FunctionSpace, A: ufl.core.expr.Expr, k: int) -> uf
     return -ufl.inner(flux(A, unit_vector(k, dim)), ufl.grad(v)) * ufl.dx
 
 
-def conductivity_flux_entry(A: ufl.core.expr.Expr, chi_j: ufl.core.expr.Expr, i: int, j: int) -> ufl.Form:
-    """Flux form ``A_hom_ij = ⟨e_i · A (e_j + ∇χ^j)⟩`` (theory.md §2.2), valid for non-symmetric ``A``."""
+def corrected_flux(A: ufl.core.expr.Expr, chi_j: ufl.core.expr.Expr, j: int) -> ufl.core.expr.Expr:
+    """``A (e_j + ∇χ^j)``: its cell average is column ``j`` of ``A_hom`` in the flux form (theory.md §2.2,
+    valid for non-symmetric ``A``)."""
     dim = ufl.shape(ufl.grad(chi_j))[0]
-    return ufl.inner(flux(A, unit_vector(j, dim) + ufl.grad(chi_j)), unit_vector(i, dim)) * ufl.dx
+    return flux(A, unit_vector(j, dim) + ufl.grad(chi_j))
 
 
 def conductivity_energy_entry(A: ufl.core.expr.Expr, chi_i: ufl.core.expr.Expr,
@@ -99,11 +100,10 @@ def total_strain(w: ufl.core.expr.Expr, J: int) -> ufl.core.expr.Expr:
     return unit_voigt_strain(J, ufl.shape(w)[0]) + strain(w)
 
 
-def elasticity_flux_entry(lmbda, mu, w_J: ufl.core.expr.Expr, I: int, J: int) -> ufl.Form:
-    """Flux form ``C_hom_IJ = ⟨σ_I⟩`` of load case ``J`` (theory.md §2.3)."""
-    dim = ufl.shape(w_J)[0]
-    k, l = voigt_pairs(dim)[I]
-    return stress(total_strain(w_J, J), lmbda, mu)[k, l] * ufl.dx
+def corrected_stress(lmbda, mu, w_J: ufl.core.expr.Expr, J: int) -> ufl.core.expr.Expr:
+    """``σ(E^J + ε(w^J))``: its Voigt components averaged over the cell are column ``J`` of ``C_hom`` in the
+    flux form (theory.md §2.3)."""
+    return stress(total_strain(w_J, J), lmbda, mu)
 
 
 def elasticity_energy_entry(lmbda, mu, w_I: ufl.core.expr.Expr, w_J: ufl.core.expr.Expr,

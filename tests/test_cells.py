@@ -55,7 +55,8 @@ BAD = [
     ({"dim": 2, "shape": "laminate", "normal": [1, 1]}, "not a coordinate axis"),
     ({"dim": 2, "shape": "hexagon"}, "unknown 2D cell.shape"),
     ({"dim": 3, "shape": "circle"}, "unknown 3D cell.shape"),
-    ({"dim": 4, "shape": "circle"}, "cell.dim must be 2 or 3"),
+    ({"dim": 4, "shape": "circle"}, "cell.dim must be 1, 2 or 3"),
+    ({"dim": 1, "shape": "circle"}, "unknown 1D cell.shape"),
     ({"dim": 3, "shape": "checkerboard"}, "unknown 3D cell.shape"),
     ({"dim": 2, "shape": "inclusions", "inclusions": [
         {"shape": "circle", "centre": [0.3, 0.5], "radius": 0.15},

@@ -1,0 +1,359 @@
+"""Bloch eigenproblems on a periodic cell: constant media (SLEPc EPS) and dispersive media (SLEPc PEP).
+
+At a fixed wave vector ``k`` the shifted form of theory.md §5 gives, per phase ``s``, the unit-coefficient
+matrices ``K_s(k)`` and ``M_s`` (reduced to the periodic space with the real prolongation ``P``, built once and
+reused for every ``k``). The problem is
+
+    T(Ω) = Σ_s μ_s(Ω) K_s − Ω² ρ_s(Ω) M_s,          T(Ω) x = 0,
+
+with the slot coefficients of theory.md §1 (TM: ``μ = 1/μ_r``, ``ρ = ε``; TE: ``μ = 1/ε``, ``ρ = μ_r``).
+
+* Constant media: the Hermitian generalized eigenproblem ``A x = Ω² B x`` (EPS, shift-and-invert, MUMPS).
+* Dispersive media (theory.md §6, general recipe): every slot coefficient is a ratio of polynomials in Ω;
+  multiplying ``T`` by the product ``Q`` of the distinct denominators gives ``Q T = Σ_j Ω^j A_j``, solved as a
+  polynomial eigenproblem (PEP, TOAR, shift-and-invert). Its extra roots are filtered and counted: zeros of
+  ``Q`` (multiplier roots), ``Ω ≈ 0`` (static modes), ``Re Ω ≤ 0`` (the mirror image ``−conj(Ω)`` of each
+  physical root, and the accumulation cluster of Drude media on the imaginary axis between 0 and ``−iΓ``),
+  and pairs whose residual on the original rational problem is too large.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.mesh
+from petsc4py import PETSc
+from slepc4py import SLEPc
+
+from forms import bloch as bloch_forms
+from fem_homog import periodic
+from fem_homog.coefficients import phase_function
+from fem_homog.errors import InputError, SolverError, require
+from fem_homog.materials import DispersiveModel, constant
+
+POLARIZATIONS = ("TM", "TE")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of the cell: its cell tag and its (possibly dispersive) ``ε`` and ``μ_r``."""
+
+    tag: int
+    eps: DispersiveModel
+    mu_r: DispersiveModel = field(default_factory=lambda: constant(1.0))
+
+
+@dataclass(frozen=True)
+class SlotPolynomials:
+    """A phase's slot coefficients as fractions: ``μ_s = mu_num/mu_den``, ``Ω²ρ_s = beta_num/beta_den``."""
+
+    mu_num: Polynomial
+    mu_den: Polynomial
+    beta_num: Polynomial
+    beta_den: Polynomial
+
+
+def _strip_common_root_at_zero(num: Polynomial, den: Polynomial) -> tuple[Polynomial, Polynomial]:
+    """Cancel common factors Ω (e.g. Ω² ε for a Drude ε, whose denominator is Ω(Ω + iΓ))."""
+    while len(num.coef) > 1 and len(den.coef) > 1 and num.coef[0] == 0 and den.coef[0] == 0:
+        num, den = Polynomial(num.coef[1:]), Polynomial(den.coef[1:])
+    return num, den
+
+
+def slot_polynomials(phase: Phase, polarization: str) -> SlotPolynomials:
+    """The slot fractions of a phase (theory.md §1 table and §6)."""
+    eps_n, eps_d = phase.eps.as_fraction()
+    mu_n, mu_d = phase.mu_r.as_fraction()
+    omega2 = Polynomial([0.0, 0.0, 1.0])
+    if polarization == "TM":
+        grad_n, grad_d, mass_n, mass_d = mu_d, mu_n, omega2 * eps_n, eps_d
+    else:
+        grad_n, grad_d, mass_n, mass_d = eps_d, eps_n, omega2 * mu_n, mu_d
+    mass_n, mass_d = _strip_common_root_at_zero(mass_n, mass_d)
+    return SlotPolynomials(grad_n, grad_d, mass_n, mass_d)
+
+
+def _monic(p: Polynomial) -> Polynomial:
+    return Polynomial(p.coef / p.coef[-1])
+
+
+def multiplier(slots: Sequence[SlotPolynomials]) -> Polynomial:
+    """``Q``: the product of the distinct (monic) denominators of all slot coefficients."""
+    distinct: list[Polynomial] = []
+    for s in slots:
+        for den in (s.mu_den, s.beta_den):
+            m = _monic(den)
+            if m.degree() > 0 and not any(len(m.coef) == len(d.coef) and np.allclose(m.coef, d.coef)
+                                          for d in distinct):
+                distinct.append(m)
+    Q = Polynomial([1.0 + 0j])
+    for d in distinct:
+        Q = Q * d
+    return Q
+
+
+def _exact_quotient(num: Polynomial, den: Polynomial) -> np.ndarray:
+    quotient, remainder = divmod(num, den)
+    scale = max(np.abs(num.coef).max(), 1.0)
+    if np.abs(remainder.coef).max() > 1e-9 * scale:
+        raise RuntimeError("internal error: the multiplier does not clear a denominator")
+    return quotient.coef
+
+
+@dataclass
+class Eigenpair:
+    """A Bloch eigenfrequency ``Ω`` (``ω a / c``) with its reduced eigenvector and residual."""
+
+    omega: complex
+    vector: PETSc.Vec
+    residual: float
+
+
+@dataclass
+class BlochSolution:
+    """Physical eigenpairs at one ``k`` (increasing ``Re Ω``) and the counts of what was filtered out."""
+
+    k: np.ndarray
+    pairs: list[Eigenpair]
+    filtered: dict[str, int]
+
+    @property
+    def omegas(self) -> np.ndarray:
+        return np.array([p.omega for p in self.pairs])
+
+
+class BlochProblem:
+    """The Bloch eigenproblem of a periodic cell with given phases, reusable across ``k``.
+
+    Parameters
+    ----------
+    mesh, cell_tags
+        The periodic cell mesh (matching opposite faces) and its phase tags.
+    phases
+        One :class:`Phase` per tag present in the mesh.
+    polarization
+        ``"TM"`` (``u = E_z``) or ``"TE"`` (``u = H_z``); in 1D and 3D the same scalar equation.
+    degree
+        Lagrange degree.
+    """
+
+    def __init__(self, mesh: dolfinx.mesh.Mesh, cell_tags: dolfinx.mesh.MeshTags, phases: Sequence[Phase], *,
+                 polarization: str = "TM", degree: int = 2):
+        require(polarization in POLARIZATIONS,
+                f"unknown polarization '{polarization}' (known: {', '.join(POLARIZATIONS)})")
+        self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
+        self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
+        gdim = mesh.geometry.dim
+        self.k = dolfinx.fem.Constant(mesh, np.zeros(gdim, dtype=PETSc.ScalarType))
+        self._stiffness, self._mass = [], []
+        for phase in self.phases:
+            chi = phase_function(mesh, cell_tags, {p.tag: float(p.tag == phase.tag) for p in self.phases})
+            self._stiffness.append(dolfinx.fem.form(bloch_forms.bloch_stiffness(self.V, self.k, chi)))
+            self._mass.append(dolfinx.fem.form(bloch_forms.bloch_mass(self.V, chi)))
+        self.pmap = periodic.periodic_map(self.V)
+        self.P = periodic.prolongation(self.pmap)
+        self.slots = [slot_polynomials(p, polarization) for p in self.phases]
+        self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
+        self.Q = multiplier(self.slots)
+        self._M_r = [self._reduced(form) for form in self._mass]
+
+    # -- operators ---------------------------------------------------------------------------------------
+    def _reduced(self, form: dolfinx.fem.Form, P: PETSc.Mat | None = None) -> PETSc.Mat:
+        A = dolfinx.fem.petsc.assemble_matrix(form)
+        A.assemble()
+        A_r = periodic.reduce_matrix(A, self.P if P is None else P)
+        A.destroy()
+        return A_r
+
+    def stiffness(self, k: Sequence[float]) -> list[PETSc.Mat]:
+        """Reduced ``K_s(k)`` per phase."""
+        check_k_in_zone(k)
+        self.k.value[:] = np.asarray(k, dtype=float)
+        return [self._reduced(form) for form in self._stiffness]
+
+    def _combine(self, coefficients: Sequence[complex], matrices: Sequence[PETSc.Mat]) -> PETSc.Mat:
+        out = matrices[0].duplicate(copy=True)
+        out.scale(coefficients[0])
+        for c, A in zip(coefficients[1:], matrices[1:]):
+            out.axpy(c, A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        return out
+
+    def polynomial_coefficients(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per phase, the coefficients (in increasing powers of Ω) of ``Q μ_s`` and ``Q Ω² ρ_s``."""
+        return [(_exact_quotient(self.Q * s.mu_num, s.mu_den), _exact_quotient(self.Q * s.beta_num, s.beta_den))
+                for s in self.slots]
+
+    def residual(self, omega: complex, x: PETSc.Vec, K: Sequence[PETSc.Mat],
+                 M: Sequence[PETSc.Mat] | None = None) -> float:
+        """``‖T(Ω)x‖ / (Σ_s (|μ_s| ‖K_s‖ + |Ω²ρ_s| ‖M_s‖) ‖x‖)`` on the rational (unmultiplied) problem."""
+        y, tmp = x.duplicate(), x.duplicate()
+        y.set(0.0)
+        scale = 0.0
+        for s, Ks, Ms in zip(self.slots, K, M or self._M_r):
+            mu = s.mu_num(omega) / s.mu_den(omega)
+            beta = s.beta_num(omega) / s.beta_den(omega)
+            Ks.mult(x, tmp)
+            y.axpy(mu, tmp)
+            Ms.mult(x, tmp)
+            y.axpy(-beta, tmp)
+            scale += abs(mu) * Ks.norm() + abs(beta) * Ms.norm()
+        return y.norm() / (scale * x.norm())
+
+    # -- solvers -----------------------------------------------------------------------------------------
+    def solve(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0, tol: float = 1e-10,
+              residual_tol: float = 1e-6) -> BlochSolution:
+        """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``."""
+        K = self.stiffness(k)
+        if self.dispersive:
+            raw = self._solve_pep(K, nev, target, tol)
+        else:
+            raw = self._solve_eps(K, self._M_r, nev, target, tol)
+        pairs, filtered = self._filter(raw, K, self._M_r, residual_tol)
+        for A in K:
+            A.destroy()
+        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
+
+    def solve_quasi_periodic(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0,
+                             tol: float = 1e-10) -> BlochSolution:
+        """Cross-check of :meth:`solve` for constant media: the unshifted operator (``k = 0`` in the forms)
+        on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` (Bloch-phase prolongation, theory.md §5.1).
+        Its eigenvectors are the full Bloch waves ``u``, not their periodic parts."""
+        require(not self.dispersive, "the quasi-periodic cross-check is implemented for constant media")
+        check_k_in_zone(k)
+        P_k = periodic.prolongation(self.pmap, k=k)
+        self.k.value[:] = 0.0
+        K = [self._reduced(form, P_k) for form in self._stiffness]
+        M = [self._reduced(form, P_k) for form in self._mass]
+        pairs, filtered = self._filter(self._solve_eps(K, M, nev, target, tol), K, M, 1e-6)
+        for A in [*K, *M, P_k]:
+            A.destroy()
+        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
+
+    @staticmethod
+    def _direct(ksp: PETSc.KSP) -> None:
+        ksp.setType(PETSc.KSP.Type.PREONLY)
+        pc = ksp.getPC()
+        pc.setType(PETSc.PC.Type.LU)
+        pc.setFactorSolverType("mumps")
+
+    def _linear_solver(self, st: SLEPc.ST) -> None:
+        st.setType(SLEPc.ST.Type.SINVERT)
+        self._direct(st.getKSP())
+
+    def _solve_eps(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
+        A = self._combine([s.mu_num.coef[0] / s.mu_den.coef[0] for s in self.slots], K)
+        B = self._combine([s.beta_num.coef[2] / s.beta_den.coef[0] for s in self.slots], M)
+        eps = SLEPc.EPS().create(self.mesh.comm)
+        eps.setOperators(A, B)
+        eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
+        eps.setDimensions(nev)
+        eps.setTolerances(tol, 500)
+        self._linear_solver(eps.getST())
+        eps.setTarget(target**2 - 1e-3)  # slightly below Ω_t² keeps the Γ-point zero mode off the shift
+        eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
+        eps.setOptionsPrefix("bloch_")
+        eps.setFromOptions()
+        eps.solve()
+        out = []
+        for i in range(eps.getConverged()):
+            x = A.createVecRight()
+            lam = eps.getEigenpair(i, x)
+            out.append((np.sqrt(complex(lam)), x))
+        eps.destroy()
+        A.destroy()
+        B.destroy()
+        return out
+
+    def pep_operators(self, K: Sequence[PETSc.Mat]) -> list[PETSc.Mat]:
+        """``A_j = Σ_s [Ω^j](Q μ_s) K_s − [Ω^j](Q Ω² ρ_s) M_s`` (theory.md §6), zero matrices trimmed."""
+        coefs = self.polynomial_coefficients()
+        n = max(max(len(a), len(b)) for a, b in coefs)
+        mats = []
+        for j in range(n):
+            c = [a[j] if j < len(a) else 0.0 for a, _ in coefs] + [-b[j] if j < len(b) else 0.0 for _, b in coefs]
+            mats.append(None if np.allclose(c, 0.0) else self._combine(c, [*K, *self._M_r]))
+        while mats and mats[-1] is None:
+            mats.pop()
+        return mats
+
+    def _solve_pep(self, K, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
+        mats = self.pep_operators(K)
+        zero = next(A for A in mats if A is not None).duplicate()
+        zero.zeroEntries()
+        ops = [A if A is not None else zero for A in mats]
+        pep = SLEPc.PEP().create(self.mesh.comm)
+        pep.setOperators(ops)
+        pep.setProblemType(SLEPc.PEP.ProblemType.GENERAL)
+        pep.setType(SLEPc.PEP.Type.TOAR)
+        pep.setDimensions(nev)
+        pep.setTolerances(tol, 500)
+        # automatic scalar scaling divides by zero on an all-zero coefficient (stack.md pitfall)
+        pep.setScale(SLEPc.PEP.Scale.SCALAR if all(A is not None for A in mats) else SLEPc.PEP.Scale.NONE)
+        self._linear_solver(pep.getST())
+        pep.setTarget(target)
+        pep.setWhichEigenpairs(SLEPc.PEP.Which.TARGET_MAGNITUDE)
+        pep.setRefine(SLEPc.PEP.Refine.SIMPLE)  # Newton refinement of each pair (HFH needs accurate vectors)
+        pep.setOptionsPrefix("bloch_")
+        _default_options("bloch_pep_refine_", {"ksp_type": "preonly", "pc_type": "lu",
+                                               "pc_factor_mat_solver_type": "mumps"})
+        pep.setFromOptions()
+        pep.solve()
+        if pep.getConvergedReason() < 0:
+            raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
+                              f"{pep.getConvergedReason()}, {pep.getConverged()} of {nev} pairs)")
+        out = []
+        for i in range(pep.getConverged()):
+            x = ops[0].createVecRight()
+            omega = pep.getEigenpair(i, x)
+            out.append((complex(omega), x))
+        pep.destroy()
+        for A in [*ops, zero]:
+            A.destroy()
+        return out
+
+    def _filter(self, raw, K, M, residual_tol) -> tuple[list[Eigenpair], dict[str, int]]:
+        counts = {"nonpositive_real": 0, "static": 0, "multiplier": 0, "residual": 0}
+        q_scale = max(np.abs(self.Q.coef).max(), 1.0)
+        pairs = []
+        for omega, x in raw:
+            if abs(omega) < 1e-6:
+                counts["static"] += 1
+            elif omega.real <= 1e-9:  # mirror images −conj(Ω), overdamped clusters on the imaginary axis
+                counts["nonpositive_real"] += 1
+            elif self.Q.degree() > 0 and abs(self.Q(omega)) < 1e-8 * q_scale * max(1, abs(omega)) ** self.Q.degree():
+                counts["multiplier"] += 1
+            else:
+                res = self.residual(omega, x, K, M)
+                if res > residual_tol:
+                    counts["residual"] += 1
+                else:
+                    pairs.append(Eigenpair(omega=omega, vector=x, residual=res))
+        pairs.sort(key=lambda p: p.omega.real)
+        return pairs, counts
+
+    def field(self, pair: Eigenpair) -> dolfinx.fem.Function:
+        """The periodic part ``p`` of the Bloch wave ``u = e^{ik·y} p`` as a dolfinx function."""
+        p = dolfinx.fem.Function(self.V)
+        periodic.extend(pair.vector, self.P, p)
+        return p
+
+
+def _default_options(prefix: str, values: dict[str, str]) -> None:
+    """Put defaults in the PETSc options database without overriding what the user set (the refinement
+    KSP of a PEP cannot be reached through the API before set-up)."""
+    options = PETSc.Options(prefix)
+    for key, value in values.items():
+        if not options.hasName(key):
+            options[key] = value
+
+
+def check_k_in_zone(k: Sequence[float]) -> None:
+    """Wave vectors are in units of 1/a: the first Brillouin zone of a square/cubic lattice is [−π, π]^d."""
+    if np.any(np.abs(np.asarray(k, dtype=float)) > np.pi + 1e-12):
+        raise InputError(f"k-point {list(k)} is outside the first Brillouin zone [-π, π]^d")
