@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from petsc4py import PETSc
 from forms import cell_problems as cp
 from fem_homog import periodic
 from fem_homog.cells import CellMesh
-from fem_homog.coefficients import integrate, integrate_components
+from fem_homog.coefficients import integrate_components
 from fem_homog.solvers import singular_solver
 
 
@@ -138,15 +138,6 @@ def _subtract_means(fields: list[dolfinx.fem.Function]) -> None:
     w.destroy()
 
 
-def _symmetric_tensor(n: int, entry: Callable[[int, int], ufl.Form], comm) -> np.ndarray:
-    """Integrate ``entry(i, j)`` for ``i <= j`` and mirror (the energy forms are symmetric by construction)."""
-    T = np.zeros((n, n), dtype=complex)
-    for i in range(n):
-        for j in range(i, n):
-            T[i, j] = T[j, i] = integrate(entry(i, j), comm)
-    return T
-
-
 def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, method: str = "cg-gamg",
                  rtol: float = 1e-10, timings: Timings | None = None) -> CellSolution:
     """Scalar correctors ``χ^k`` and ``A_hom`` (theory.md §2.1–§2.2).
@@ -169,11 +160,9 @@ def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, meth
     chi, its, reduced = _solve_load_cases(
         V, cp.conductivity_bilinear(V, A), [cp.conductivity_load(V, A, k) for k in range(d)],
         method=method, rtol=rtol, timings=timings)
-    comm = cell.mesh.comm
     with timings.stage("postprocess"):
-        flux = np.column_stack([integrate_components(cp.corrected_flux(A, chi[j], j), cell.mesh)
-                                for j in range(d)])
-        energy = _symmetric_tensor(d, lambda i, j: cp.conductivity_energy_entry(A, chi[i], chi[j], i, j), comm)
+        flux = integrate_components(cp.conductivity_flux_matrix(A, chi), cell.mesh)
+        energy = integrate_components(cp.conductivity_energy_matrix(A, chi), cell.mesh)
     for k, c in enumerate(chi):
         c.name = f"chi_{k + 1}"
     return CellSolution(tensor=flux.real, tensor_energy=energy.real, correctors=chi, iterations=its,
@@ -194,13 +183,9 @@ def elasticity(cell: CellMesh, lmbda: ufl.core.expr.Expr, mu: ufl.core.expr.Expr
     w, its, reduced = _solve_load_cases(
         V, cp.elasticity_bilinear(V, lmbda, mu), [cp.elasticity_load(V, lmbda, mu, J) for J in range(n)],
         method=method, rtol=rtol, timings=timings)
-    comm = cell.mesh.comm
     with timings.stage("postprocess"):
-        pairs = cp.voigt_pairs(d)
-        stresses = [integrate_components(cp.corrected_stress(lmbda, mu, w[J], J), cell.mesh) for J in range(n)]
-        flux = np.array([[stresses[J][k, l] for J in range(n)] for k, l in pairs])
-        energy = _symmetric_tensor(n, lambda I, J: cp.elasticity_energy_entry(lmbda, mu, w[I], w[J], I, J),
-                                   comm)
+        flux = integrate_components(cp.elasticity_flux_matrix(lmbda, mu, w), cell.mesh)
+        energy = integrate_components(cp.elasticity_energy_matrix(lmbda, mu, w), cell.mesh)
     names = ["11", "22", "12"] if d == 2 else ["11", "22", "33", "23", "13", "12"]
     for J, field_ in enumerate(w):
         field_.name = f"w_{names[J]}"

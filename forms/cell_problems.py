@@ -36,19 +36,23 @@ def conductivity_load(V: ufl.FunctionSpace, A: ufl.core.expr.Expr, k: int) -> uf
     return -ufl.inner(flux(A, unit_vector(k, dim)), ufl.grad(v)) * ufl.dx
 
 
-def corrected_flux(A: ufl.core.expr.Expr, chi_j: ufl.core.expr.Expr, j: int) -> ufl.core.expr.Expr:
-    """``A (e_j + ∇χ^j)``: its cell average is column ``j`` of ``A_hom`` in the flux form (theory.md §2.2,
-    valid for non-symmetric ``A``)."""
-    dim = ufl.shape(ufl.grad(chi_j))[0]
-    return flux(A, unit_vector(j, dim) + ufl.grad(chi_j))
+def _total_gradients(chis: list) -> list:
+    dim = len(chis)
+    return [unit_vector(j, dim) + ufl.grad(chi) for j, chi in enumerate(chis)]
 
 
-def conductivity_energy_entry(A: ufl.core.expr.Expr, chi_i: ufl.core.expr.Expr,
-                              chi_j: ufl.core.expr.Expr, i: int, j: int) -> ufl.Form:
-    """Energy form ``A_hom_ij = ⟨A (e_j + ∇χ^j) · (e_i + ∇χ^i)⟩`` (theory.md §2.2, symmetric ``A``)."""
-    dim = ufl.shape(ufl.grad(chi_j))[0]
-    return ufl.inner(flux(A, unit_vector(j, dim) + ufl.grad(chi_j)),
-                     unit_vector(i, dim) + ufl.grad(chi_i)) * ufl.dx
+def conductivity_flux_matrix(A: ufl.core.expr.Expr, chis: list) -> ufl.core.expr.Expr:
+    """The integrand whose cell average is ``A_hom`` in the flux form: entry ``(i, j)`` is
+    ``e_i · A (e_j + ∇χ^j)`` (theory.md §2.2, valid for non-symmetric ``A``)."""
+    fluxes = [flux(A, g) for g in _total_gradients(chis)]
+    return ufl.as_matrix([[fluxes[j][i] for j in range(len(chis))] for i in range(len(chis))])
+
+
+def conductivity_energy_matrix(A: ufl.core.expr.Expr, chis: list) -> ufl.core.expr.Expr:
+    """The integrand whose cell average is ``A_hom`` in the energy form: entry ``(i, j)`` is
+    ``A (e_j + ∇χ^j) · (e_i + ∇χ^i)`` (theory.md §2.2, symmetric ``A``)."""
+    grads = _total_gradients(chis)
+    return ufl.as_matrix([[ufl.inner(flux(A, gj), gi) for gj in grads] for gi in grads])
 
 
 # --- elasticity --------------------------------------------------------------------------------------------
@@ -100,13 +104,16 @@ def total_strain(w: ufl.core.expr.Expr, J: int) -> ufl.core.expr.Expr:
     return unit_voigt_strain(J, ufl.shape(w)[0]) + strain(w)
 
 
-def corrected_stress(lmbda, mu, w_J: ufl.core.expr.Expr, J: int) -> ufl.core.expr.Expr:
-    """``σ(E^J + ε(w^J))``: its Voigt components averaged over the cell are column ``J`` of ``C_hom`` in the
-    flux form (theory.md §2.3)."""
-    return stress(total_strain(w_J, J), lmbda, mu)
+def elasticity_flux_matrix(lmbda, mu, ws: list) -> ufl.core.expr.Expr:
+    """The integrand whose cell average is Voigt ``C_hom`` in the flux form: entry ``(I, J)`` is the Voigt
+    component ``I`` of ``σ(E^J + ε(w^J))`` (theory.md §2.3)."""
+    stresses = [stress(total_strain(w, J), lmbda, mu) for J, w in enumerate(ws)]
+    pairs = voigt_pairs(ufl.shape(ws[0])[0])
+    return ufl.as_matrix([[sig[k, l] for sig in stresses] for k, l in pairs])
 
 
-def elasticity_energy_entry(lmbda, mu, w_I: ufl.core.expr.Expr, w_J: ufl.core.expr.Expr,
-                            I: int, J: int) -> ufl.Form:
-    """Energy form ``C_hom_IJ = ⟨σ(E^J + ε(w^J)) : (E^I + ε(w^I))⟩``."""
-    return ufl.inner(stress(total_strain(w_J, J), lmbda, mu), total_strain(w_I, I)) * ufl.dx
+def elasticity_energy_matrix(lmbda, mu, ws: list) -> ufl.core.expr.Expr:
+    """The integrand whose cell average is ``C_hom`` in the energy form: entry ``(I, J)`` is
+    ``σ(E^J + ε(w^J)) : (E^I + ε(w^I))``."""
+    strains = [total_strain(w, J) for J, w in enumerate(ws)]
+    return ufl.as_matrix([[ufl.inner(stress(eJ, lmbda, mu), eI) for eJ in strains] for eI in strains])
