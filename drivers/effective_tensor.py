@@ -18,7 +18,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_homog.bounds import conductivity_report, elasticity_report
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.cells import CELL_DEFAULTS, INCLUSION, MATRIX, geometry_from_config, mesh_cell
 from fem_homog.coefficients import as_phase_value, lame, phase_fractions, phase_function
 from fem_homog.config import Config, log, run_driver
 from fem_homog import correctors
@@ -28,8 +28,7 @@ from fem_homog.plotting import plot_fields
 from fem_homog.solvers import METHODS
 
 DEFAULTS: Config = {
-    "cell": {"dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2],
-             "angle": 0.0, "centre": [], "fraction": 0.5, "normal": [], "inclusions": []},
+    "cell": dict(CELL_DEFAULTS),
     "material": {"matrix": 1.0, "inclusion": 10.0,
                  "matrix_E": 1.0, "matrix_nu": 0.3, "inclusion_E": 10.0, "inclusion_nu": 0.3},
     "physics": {"problem": "conductivity"},

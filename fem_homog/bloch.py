@@ -205,6 +205,12 @@ class BlochProblem:
             scale += abs(mu) * Ks.norm() + abs(beta) * Ms.norm()
         return y.norm() / (scale * x.norm())
 
+    def unit_mass(self) -> PETSc.Mat:
+        """``Σ_s M_s``: the L² Gram matrix of the reduced space (for overlaps of eigenvectors)."""
+        if not hasattr(self, "_unit_mass"):
+            self._unit_mass = self._combine([1.0] * len(self._M_r), self._M_r)
+        return self._unit_mass
+
     # -- solvers -----------------------------------------------------------------------------------------
     def solve(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0, tol: float = 1e-10,
               residual_tol: float = 1e-6) -> BlochSolution:
@@ -264,7 +270,7 @@ class BlochProblem:
         for i in range(eps.getConverged()):
             x = A.createVecRight()
             lam = eps.getEigenpair(i, x)
-            out.append((np.sqrt(complex(lam)), x))
+            out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
         eps.destroy()
         A.destroy()
         B.destroy()
@@ -322,9 +328,9 @@ class BlochProblem:
         q_scale = max(np.abs(self.Q.coef).max(), 1.0)
         pairs = []
         for omega, x in raw:
-            if abs(omega) < 1e-6:
+            if self.dispersive and abs(omega) < 1e-6:  # for constant media Ω = 0 at Γ is the first band
                 counts["static"] += 1
-            elif omega.real <= 1e-9:  # mirror images −conj(Ω), overdamped clusters on the imaginary axis
+            elif omega.real <= 1e-9 and self.dispersive:  # mirror images −conj(Ω), overdamped clusters on the imaginary axis
                 counts["nonpositive_real"] += 1
             elif self.Q.degree() > 0 and abs(self.Q(omega)) < 1e-8 * q_scale * max(1, abs(omega)) ** self.Q.degree():
                 counts["multiplier"] += 1

@@ -474,6 +474,11 @@ def _project(x: np.ndarray, inclusions: Sequence[Inclusion]) -> np.ndarray:
     return np.array([candidates[k][1][i] for i, k in enumerate(nearest)])
 
 
+CELL_DEFAULTS = {"dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2], "angle": 0.0,
+                 "centre": [], "fraction": 0.5, "normal": [], "inclusions": []}
+"""The ``[cell]`` section every driver accepts (see :func:`geometry_from_config`)."""
+
+
 def geometry_from_config(cell: dict) -> CellGeometry:
     """Translate the ``[cell]`` config section into a :class:`CellGeometry`.
 

@@ -43,7 +43,7 @@ def _check_type(key: str, default: Any, value: Any) -> Any:
         if isinstance(default, float) and isinstance(value, int):
             value = float(value)
     elif isinstance(default, str):
-        require(isinstance(value, str), f"{key} must be a string, got {value!r}")
+        require(isinstance(value, (str, list)), f"{key} must be a string, got {value!r}")
     elif isinstance(default, list):
         require(isinstance(value, list), f"{key} must be a list, got {value!r}")
     return value
@@ -106,13 +106,17 @@ def log(message: str, comm: MPI.Comm = MPI.COMM_WORLD) -> None:
         print(message, flush=True)
 
 
-def run_driver(story: Callable[[Config, Path], None], defaults: Config, description: str,
-               argv: list[str] | None = None) -> int:
+def run_driver(story: Callable[..., None], defaults: Config, description: str, argv: list[str] | None = None,
+               flags: dict[str, dict] | None = None) -> int:
     """Parse the command line, resolve the config and run ``story(config, out_dir)``.
 
+    ``flags`` adds driver-specific command-line options (name → ``argparse`` keyword arguments); the
+    parsed values are then passed to the story as keyword arguments (``--k-groups`` → ``k_groups``).
     Returns the exit status: 0 on success, 2 for bad input, 3 for a solver that did not converge.
     """
     parser = argparse.ArgumentParser(description=description)
+    for name, kwargs in (flags or {}).items():
+        parser.add_argument(name, **kwargs)
     parser.add_argument("--config", type=Path, help="TOML file with [section] tables overriding the defaults")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override one key with a TOML literal (repeatable)")
@@ -127,7 +131,8 @@ def run_driver(story: Callable[[Config, Path], None], defaults: Config, descript
             out.mkdir(parents=True, exist_ok=True)
             (out / "config.toml").write_text(to_toml(config))
         comm.barrier()
-        story(config, out)
+        extra = {name.lstrip("-").replace("-", "_"): None for name in (flags or {})}
+        story(config, out, **{key: getattr(args, key) for key in extra})
     except InputError as err:
         if comm.rank == 0:
             print(f"error: {err}", file=sys.stderr, flush=True)

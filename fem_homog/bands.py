@@ -1,0 +1,73 @@
+"""Band diagrams: k-paths through the Brillouin zone and the connection of bands across k.
+
+Bands are connected by the overlap of eigenvectors between neighbouring k-points (an assignment that
+maximises ``|⟨x_i(k), x_j(k')⟩_M|``), not by sorting frequencies, so crossing bands and complex-frequency
+branches keep their identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from fem_homog.errors import require
+
+# High-symmetry points in units of 1/a (square/cubic lattices with lattice constant a = 1).
+POINTS = {
+    1: {"G": (0.0,), "X": (np.pi,)},
+    2: {"G": (0.0, 0.0), "X": (np.pi, 0.0), "Y": (0.0, np.pi), "M": (np.pi, np.pi)},
+    3: {"G": (0.0, 0.0, 0.0), "X": (np.pi, 0.0, 0.0), "M": (np.pi, np.pi, 0.0), "R": (np.pi, np.pi, np.pi)},
+}
+
+
+@dataclass(frozen=True)
+class KPath:
+    """Sampled k-points, their cumulative distance along the path and the labelled vertices."""
+
+    k: np.ndarray
+    distance: np.ndarray
+    labels: list[tuple[int, str]]
+
+
+def k_path(path: str | Sequence[Sequence[float]], points_per_segment: int, dim: int) -> KPath:
+    """Sample a path given by letters (``"GXMG"``) or by a list of k-points, ``points_per_segment`` intervals
+    per segment, vertices included once."""
+    require(points_per_segment >= 1, f"bands.points_per_segment must be >= 1, got {points_per_segment}")
+    if isinstance(path, str):
+        known = POINTS[dim]
+        for letter in path:
+            require(letter in known, f"unknown k-point '{letter}' in bands.path for a {dim}D square/cubic "
+                                     f"lattice (known: {', '.join(known)})")
+        vertices = [np.array(known[c]) for c in path]
+        names = list(path)
+    else:
+        vertices = [np.asarray(v, dtype=float) for v in path]
+        names = ["" for _ in vertices]
+    for v in vertices:
+        require(v.shape == (dim,), f"k-point {v.tolist()} must have {dim} components")
+        require(bool(np.all(np.abs(v) <= np.pi + 1e-12)),
+                f"k-point {v.tolist()} is outside the first Brillouin zone [-π, π]^{dim} (units of 1/a)")
+    require(len(vertices) >= 1, "bands.path is empty")
+    ks, labels = [vertices[0]], [(0, names[0])]
+    for a, b, name in zip(vertices[:-1], vertices[1:], names[1:]):
+        for t in np.arange(1, points_per_segment + 1) / points_per_segment:
+            ks.append(a + t * (b - a))
+        labels.append((len(ks) - 1, name))
+    k = np.array(ks)
+    steps = np.linalg.norm(np.diff(k, axis=0), axis=1) if len(k) > 1 else np.zeros(0)
+    return KPath(k=k, distance=np.concatenate([[0.0], np.cumsum(steps)]), labels=labels)
+
+
+def connect(overlap: np.ndarray) -> np.ndarray:
+    """Assignment ``perm`` with new band ``j`` continuing old band ``perm[j]``, maximising total overlap.
+
+    ``overlap[i, j] = |⟨x_i(previous k), x_j(this k)⟩|`` for normalised vectors; unmatched new bands (more
+    bands than before) get ``-1``.
+    """
+    rows, cols = linear_sum_assignment(-np.abs(overlap))
+    perm = np.full(overlap.shape[1], -1)
+    perm[cols] = rows
+    return perm
