@@ -54,20 +54,22 @@ def phases_from_config(material: dict) -> list[Phase]:
 
 
 def solve_k_point(problem: BlochProblem, k: np.ndarray, bands: dict) -> tuple[list, dict]:
-    """The ``num_bands`` lowest physical pairs at or above the target, moving the target up as needed."""
+    """The ``num_bands`` lowest physical pairs at or above the target; while too few are found the target
+    moves up (at most ``bands.max_targets`` solves per k-point)."""
     wanted, target = bands["num_bands"], float(to_omega(bands["target"]))
+    step = max(target, float(to_omega(0.1)))
     pairs, filtered = [], {}
     for _ in range(bands["max_targets"]):
-        sol = problem.solve(k, nev=wanted + 2, target=target)
+        sol = problem.solve(k, nev=wanted + 4, target=target)
         for key, n in sol.filtered.items():
             filtered[key] = filtered.get(key, 0) + n
         for p in sol.pairs:
             if all(abs(p.omega - q.omega) > 1e-8 * abs(p.omega) for q in pairs):
                 pairs.append(p)
         pairs.sort(key=lambda p: p.omega.real)
-        if len(pairs) >= wanted or not sol.pairs:
+        if len(pairs) >= wanted:
             break
-        target = pairs[-1].omega.real * 1.05
+        target = max([target] + [p.omega.real for p in pairs]) + 0.5 * step
     return pairs[:wanted], filtered
 
 

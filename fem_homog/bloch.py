@@ -304,6 +304,11 @@ class BlochProblem:
         self._linear_solver(pep.getST())
         pep.setTarget(target)
         pep.setWhichEigenpairs(SLEPc.PEP.Which.TARGET_MAGNITUDE)
+        # Only Re Ω > 0, Im Ω ≤ 0 (passive media) counts towards nev: the multiplier roots at −iΓ and the
+        # mirror images −conj(Ω) would otherwise crowd out the physical frequencies near the target.
+        region = pep.getRG()
+        region.setType(SLEPc.RG.Type.INTERVAL)
+        region.setIntervalEndpoints(1e-6, 1e12, -1e12, 1e-8)
         pep.setRefine(SLEPc.PEP.Refine.SIMPLE)  # Newton refinement of each pair (HFH needs accurate vectors)
         pep.setOptionsPrefix("bloch_")
         _default_options("bloch_pep_refine_", {"ksp_type": "preonly", "pc_type": "lu",

@@ -1,0 +1,98 @@
+"""The band-diagram driver: exact folded bands through the whole pipeline, resume, k-groups, bad input."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DRIVER = ROOT / "drivers" / "band_diagram.py"
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+FAST = ["--set", "mesh.h=0.1", "--set", "bands.points_per_segment=3", "--set", "bands.num_bands=4",
+        "--set", "output.plot=false"]
+
+
+def run(args, out, launcher=(), check=True):
+    proc = subprocess.run([*launcher, sys.executable, str(DRIVER), "--out", str(out), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def load(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def frequencies(results):
+    return np.array([[complex(*w) for w in ws] for ws in results["omega_a_over_2pi_c"]])
+
+
+def test_homogeneous_cell_gives_folded_light_cone(tmp_path):
+    """ε = 2.25 everywhere: ω a/2πc = |k + 2πn| / (2π · 1.5) at every k-point of Γ–X–M–Γ."""
+    run([*FAST, "--set", "material.matrix=2.25", "--set", "material.inclusion=2.25", "--set", "mesh.h=0.05"],
+        tmp_path)
+    r = load(tmp_path)
+    n = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)])
+    for k, ws in zip(np.array(r["k"]), frequencies(r)):
+        exact = np.sort(np.linalg.norm(k + 2 * np.pi * n, axis=1))[:4] / (2 * np.pi * 1.5)
+        assert np.allclose(ws.real, exact, rtol=2e-4, atol=1e-6)
+    assert np.array(r["k"])[3].tolist() == pytest.approx([np.pi, 0.0])  # X in units of 1/a
+    assert len(r["bands"]) >= 4
+
+
+def test_resume_reproduces_uninterrupted_run(tmp_path):
+    run(FAST, tmp_path / "full")
+    partial = tmp_path / "partial"
+    shutil.copytree(tmp_path / "full", partial)
+    for f in sorted((partial / "kpoints").glob("k_*.json"))[5:]:
+        f.unlink()  # as if the sweep had been killed after five k-points
+    (partial / "results.json").unlink()
+    proc = run([*FAST, "--resume"], partial)
+    assert proc.stdout.count(" k ") == 10 - 5
+    a, b = load(tmp_path / "full"), load(partial)
+    assert a["labels"] == b["labels"]
+    for key in ("k", "omega_a_over_2pi_c", "bands"):
+        assert np.allclose(np.array(a[key], dtype=float), np.array(b[key], dtype=float), rtol=1e-10, atol=1e-12)
+
+
+def test_k_groups_match_serial(tmp_path):
+    run(FAST, tmp_path / "serial")
+    run([*FAST, "--k-groups", "2"], tmp_path / "groups", launcher=(str(MPIEXEC), "-n", "2"))
+    a, b = load(tmp_path / "serial"), load(tmp_path / "groups")
+    assert b["k_groups"] == 2 and b["ranks"] == 2
+    assert np.allclose(frequencies(a), frequencies(b), rtol=1e-9)
+    assert np.allclose(np.array(a["bands"], dtype=float), np.array(b["bands"], dtype=float), rtol=1e-9)
+
+
+def test_drude_rods_complex_bands(tmp_path):
+    """Lossy Drude rods: every kept frequency is damped (Im ω < 0) and has a small rational residual."""
+    run(["--config", str(ROOT / "drivers" / "configs" / "drude_rods_tm.toml"), *FAST], tmp_path)
+    r = load(tmp_path)
+    w = frequencies(r)
+    assert w.shape == (10, 4)
+    assert np.all(w.imag < 0) and np.all(w.real > 0)
+    assert max(max(res) for res in r["residuals"]) < 1e-8
+
+
+BAD = [
+    (["--set", "physics.polarization=TEM"], "unknown physics.polarization"),
+    (["--set", "bands.path=[[4.0, 0.0], [0.0, 0.0]]"], "outside the first Brillouin zone"),
+    (["--set", "bands.path=GXQ"], "unknown k-point 'Q'"),
+    (["--set", "material.inclusion_model=lorentz"], "at least one pole"),
+    (["--set", "material.inclusion_model=debye"], "unknown material model"),
+    (["--set", "material.inclusion_model=drude", "--set", "material.omega_p=-1.0"], "plasma frequency"),
+    (["--k-groups", "3"], "must divide the number of MPI ranks"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[m for _, m in BAD])
+def test_bad_input(tmp_path, args, message):
+    proc = run([*FAST, *args], tmp_path, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
