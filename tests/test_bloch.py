@@ -75,3 +75,50 @@ def test_shifted_form_agrees_with_quasi_periodic_constraint():
         quasi = problem.solve_quasi_periodic(k, nev=4, target=0.5).omegas.real[:4]
         differences.append(np.abs(shifted - quasi).max() / shifted.max())
     assert differences[0] < 1e-3 and differences[1] < differences[0] / 8, differences
+
+
+def test_low_k_slopes_tm_and_te():
+    """Long waves: TM Ω² ≈ |k|²/⟨ε⟩; TE Ω² ≈ k·A_hom[1/ε]k with A_hom from the corrector solver (§5, §2)."""
+    from fem_homog import correctors
+    from fem_homog.coefficients import phase_fractions, phase_function
+
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
+    phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))]
+    f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
+    k = np.array([0.02, 0.0])
+    tm = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM").solve(k, nev=2, target=0.0)
+    mean_eps = f[MATRIX] * 1.0 + f[INCLUSION] * 8.9
+    assert tm.omegas[0].real ** 2 / (k @ k) == pytest.approx(1.0 / mean_eps, rel=1e-4)
+    te = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TE").solve(k, nev=2, target=0.0)
+    inverse_eps = phase_function(cell.mesh, cell.cell_tags, {MATRIX: 1.0, INCLUSION: 1.0 / 8.9})
+    A_hom = correctors.conductivity(cell, inverse_eps).tensor
+    assert te.omegas[0].real ** 2 / (k @ k) == pytest.approx(A_hom[0, 0], rel=1e-4)
+
+
+@pytest.mark.parametrize("polarization", ["TM", "TE"])
+def test_2d_laminate_against_1d_transfer_matrix(polarization):
+    """A 2D laminate with k normal to the layers has the 1D laminate's bands (fields constant along y)."""
+    eps = drude(1.0, 6.0, 0.1)
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "laminate", "fraction": 0.4, "normal": [1, 0]}),
+                     h=0.05, order=1)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, MATRIX_EPS), Phase(INCLUSION, eps)],
+                           polarization=polarization, degree=2)
+    exact = bloch_root(photonic_layers([MATRIX_EPS, eps], [0.6, 0.4], polarization), 1.0, 3.0)
+    sol = problem.solve([1.0, 0.0], nev=4, target=exact.real)
+    assert min(abs(sol.omegas - exact)) / abs(exact) < 1e-5
+
+
+def test_tm_drude_multiplier_cluster_size():
+    """Multiplying TM Drude by (Ω + iΓ) adds the eigenvalue −iΓ with multiplicity dim ker M_d (theory.md §6):
+    the polynomial matrix at −iΓ loses exactly as much rank as there are dofs away from the inclusion."""
+    gamma = 0.3
+    problem = problem_1d(drude(1.0, 6.0, gamma), 0.05, "TM")
+    K = problem.stiffness([0.7])
+    mats = problem.pep_operators(K)
+    z = -1j * gamma
+    dense = sum(z**j * A.convert("dense").getDenseArray() for j, A in enumerate(mats) if A is not None)
+    M_d = problem._M_r[1].convert("dense").getDenseArray()
+    dim_ker_md = M_d.shape[0] - np.linalg.matrix_rank(M_d, tol=1e-12)
+    s = np.linalg.svd(dense, compute_uv=False)
+    nullity = int(np.sum(s < 1e-10 * s.max()))
+    assert dim_ker_md > 0 and nullity == dim_ker_md

@@ -79,3 +79,18 @@ def test_non_periodic_mesh_fails_on_every_rank():
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
     with pytest.raises(InputError, match="not periodic"):
         periodic_map(V)
+
+
+def test_bloch_bands_serial_equals_parallel():
+    from fem_homog.bloch import BlochProblem, Phase
+    from fem_homog.materials import constant, drude
+
+    for inclusion, target in ((constant(8.9), 0.5), (drude(1.0, 6.0, 0.1), 3.0)):
+        values = []
+        for comm in (MPI.COMM_WORLD, MPI.COMM_SELF):
+            cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.1, order=2,
+                             comm=comm)
+            problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, inclusion)],
+                                   polarization="TM", degree=2)
+            values.append(problem.solve([1.0, 0.5], nev=4, target=target).omegas[:3])
+        assert np.allclose(values[0], values[1], rtol=1e-9)
