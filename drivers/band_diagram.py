@@ -53,6 +53,19 @@ def phases_from_config(material: dict) -> list[Phase]:
     return [Phase(MATRIX, constant(material["matrix"])), Phase(INCLUSION, inclusion)]
 
 
+def merge(found: list, new: list, rtol: float = 1e-7) -> list:
+    """Add the pairs of a new solve (another target) to those found before, without counting a frequency
+    twice: of each group of equal frequencies, keep as many as the solve that saw most of them (degenerate
+    bands stay degenerate)."""
+    merged = list(found)
+    for p in new:
+        same_new = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in new)
+        same_old = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in merged)
+        if same_old < same_new:
+            merged.append(p)
+    return sorted(merged, key=lambda p: p.omega.real)
+
+
 def solve_k_point(problem: BlochProblem, k: np.ndarray, bands: dict) -> tuple[list, dict]:
     """The ``num_bands`` lowest physical pairs at or above the target; while too few are found the target
     moves up (at most ``bands.max_targets`` solves per k-point)."""
@@ -63,10 +76,7 @@ def solve_k_point(problem: BlochProblem, k: np.ndarray, bands: dict) -> tuple[li
         sol = problem.solve(k, nev=wanted + 4, target=target)
         for key, n in sol.filtered.items():
             filtered[key] = filtered.get(key, 0) + n
-        for p in sol.pairs:
-            if all(abs(p.omega - q.omega) > 1e-8 * abs(p.omega) for q in pairs):
-                pairs.append(p)
-        pairs.sort(key=lambda p: p.omega.real)
+        pairs = merge(pairs, sol.pairs)
         if len(pairs) >= wanted:
             break
         target = max([target] + [p.omega.real for p in pairs]) + 0.5 * step

@@ -191,7 +191,8 @@ class BlochProblem:
 
     def residual(self, omega: complex, x: PETSc.Vec, K: Sequence[PETSc.Mat],
                  M: Sequence[PETSc.Mat] | None = None) -> float:
-        """``‖T(Ω)x‖ / (Σ_s (|μ_s| ‖K_s‖ + |Ω²ρ_s| ‖M_s‖) ‖x‖)`` on the rational (unmultiplied) problem."""
+        """Relative residual on the rational (unmultiplied) problem:
+        ``‖T(Ω)x‖ / (Σ_s (|μ_s| ‖K_s‖ + |Ω²ρ_s| ‖M_s‖) ‖x‖)``."""
         y, tmp = x.duplicate(), x.duplicate()
         y.set(0.0)
         scale = 0.0
@@ -335,7 +336,7 @@ class BlochProblem:
         for omega, x in raw:
             if self.dispersive and abs(omega) < 1e-6:  # for constant media Ω = 0 at Γ is the first band
                 counts["static"] += 1
-            elif omega.real <= 1e-9 and self.dispersive:  # mirror images −conj(Ω), overdamped clusters on the imaginary axis
+            elif omega.real <= 1e-9 and self.dispersive:  # mirror images, overdamped clusters on the imaginary axis
                 counts["nonpositive_real"] += 1
             elif self.Q.degree() > 0 and abs(self.Q(omega)) < 1e-8 * q_scale * max(1, abs(omega)) ** self.Q.degree():
                 counts["multiplier"] += 1

@@ -484,8 +484,8 @@ def geometry_from_config(cell: dict) -> CellGeometry:
 
     Keys: ``dim``, ``shape`` (one of :data:`CELL_SHAPES`), ``radius`` (circle/sphere), ``side``
     (square/cube), ``semi_axes`` and ``angle`` (ellipse, square), ``centre`` (default: cell centre),
-    ``fraction`` and ``normal`` (laminate; default ``e_1``), ``inclusions`` (shape ``"inclusions"``: a list of tables with
-    the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
+    ``fraction`` and ``normal`` (laminate; default ``e_1``), ``inclusions`` (shape ``"inclusions"``: a list of
+    tables with the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
     """
     dim = int(cell.get("dim", 2))
     require(dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {dim}")

@@ -22,3 +22,23 @@ def cell_factory():
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def run_driver():
+    """Run ``drivers/<name>.py`` as a user would: ``run_driver(name, args, out, launcher=(), check=True)``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(name: str, args, out, launcher=(), check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [*launcher, sys.executable, str(root / "drivers" / f"{name}.py"), "--out", str(out), *args]
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if check:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    return run

@@ -1,9 +1,7 @@
 """The band-diagram driver: exact folded bands through the whole pipeline, resume, k-groups, bad input."""
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,18 +9,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DRIVER = ROOT / "drivers" / "band_diagram.py"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 FAST = ["--set", "mesh.h=0.1", "--set", "bands.points_per_segment=3", "--set", "bands.num_bands=4",
         "--set", "output.plot=false"]
-
-
-def run(args, out, launcher=(), check=True):
-    proc = subprocess.run([*launcher, sys.executable, str(DRIVER), "--out", str(out), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def load(out):
@@ -33,10 +22,10 @@ def frequencies(results):
     return np.array([[complex(*w) for w in ws] for ws in results["omega_a_over_2pi_c"]])
 
 
-def test_homogeneous_cell_gives_folded_light_cone(tmp_path):
+def test_homogeneous_cell_gives_folded_light_cone(tmp_path, run_driver):
     """ε = 2.25 everywhere: ω a/2πc = |k + 2πn| / (2π · 1.5) at every k-point of Γ–X–M–Γ."""
-    run([*FAST, "--set", "material.matrix=2.25", "--set", "material.inclusion=2.25", "--set", "mesh.h=0.05"],
-        tmp_path)
+    homogeneous = ["--set", "material.matrix=2.25", "--set", "material.inclusion=2.25", "--set", "mesh.h=0.05"]
+    run_driver("band_diagram", [*FAST, *homogeneous], tmp_path)
     r = load(tmp_path)
     n = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)])
     for k, ws in zip(np.array(r["k"]), frequencies(r)):
@@ -46,14 +35,14 @@ def test_homogeneous_cell_gives_folded_light_cone(tmp_path):
     assert len(r["bands"]) >= 4
 
 
-def test_resume_reproduces_uninterrupted_run(tmp_path):
-    run(FAST, tmp_path / "full")
+def test_resume_reproduces_uninterrupted_run(tmp_path, run_driver):
+    run_driver("band_diagram", FAST, tmp_path / "full")
     partial = tmp_path / "partial"
     shutil.copytree(tmp_path / "full", partial)
     for f in sorted((partial / "kpoints").glob("k_*.json"))[5:]:
         f.unlink()  # as if the sweep had been killed after five k-points
     (partial / "results.json").unlink()
-    proc = run([*FAST, "--resume"], partial)
+    proc = run_driver("band_diagram", [*FAST, "--resume"], partial)
     assert proc.stdout.count(" k ") == 10 - 5
     a, b = load(tmp_path / "full"), load(partial)
     assert a["labels"] == b["labels"]
@@ -61,18 +50,20 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
         assert np.allclose(np.array(a[key], dtype=float), np.array(b[key], dtype=float), rtol=1e-10, atol=1e-12)
 
 
-def test_k_groups_match_serial(tmp_path):
-    run(FAST, tmp_path / "serial")
-    run([*FAST, "--k-groups", "2"], tmp_path / "groups", launcher=(str(MPIEXEC), "-n", "2"))
+def test_k_groups_match_serial(tmp_path, run_driver):
+    run_driver("band_diagram", FAST, tmp_path / "serial")
+    run_driver("band_diagram", [*FAST, "--k-groups", "2"], tmp_path / "groups",
+               launcher=(str(MPIEXEC), "-n", "2"))
     a, b = load(tmp_path / "serial"), load(tmp_path / "groups")
     assert b["k_groups"] == 2 and b["ranks"] == 2
     assert np.allclose(frequencies(a), frequencies(b), rtol=1e-9)
     assert np.allclose(np.array(a["bands"], dtype=float), np.array(b["bands"], dtype=float), rtol=1e-9)
 
 
-def test_drude_rods_complex_bands(tmp_path):
+def test_drude_rods_complex_bands(tmp_path, run_driver):
     """Lossy Drude rods: every kept frequency is damped (Im ω < 0) and has a small rational residual."""
-    run(["--config", str(ROOT / "drivers" / "configs" / "drude_rods_tm.toml"), *FAST], tmp_path)
+    config = ROOT / "drivers" / "configs" / "drude_rods_tm.toml"
+    run_driver("band_diagram", ["--config", str(config), *FAST], tmp_path)
     r = load(tmp_path)
     w = frequencies(r)
     assert w.shape == (10, 4)
@@ -92,7 +83,22 @@ BAD = [
 
 
 @pytest.mark.parametrize("args,message", BAD, ids=[m for _, m in BAD])
-def test_bad_input(tmp_path, args, message):
-    proc = run([*FAST, *args], tmp_path, check=False)
+def test_bad_input(tmp_path, args, message, run_driver):
+    proc = run_driver("band_diagram", [*FAST, *args], tmp_path, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_merge_keeps_exact_degeneracies():
+    """Frequencies found again from a second target are not counted twice, but exactly degenerate bands
+    from one solve are all kept (a fine mesh makes degenerate pairs equal to round-off)."""
+    import importlib.util
+    from types import SimpleNamespace as Pair
+
+    spec = importlib.util.spec_from_file_location("band_diagram", ROOT / "drivers" / "band_diagram.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    first = [Pair(omega=1.0 + 0j), Pair(omega=2.0 + 0j), Pair(omega=2.0 + 0j)]
+    second = [Pair(omega=2.0 + 0j), Pair(omega=2.0 + 0j), Pair(omega=3.0 + 0j)]
+    merged = module.merge(module.merge([], first), second)
+    assert [p.omega.real for p in merged] == [1.0, 2.0, 2.0, 3.0]

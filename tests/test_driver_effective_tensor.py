@@ -1,8 +1,6 @@
 """The effective-tensor driver: the CLI contract, its outputs, and one clear line on bad input."""
 
 import json
-import os
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -10,28 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DRIVER = ROOT / "drivers" / "effective_tensor.py"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 FAST = ["--set", "mesh.h=0.1", "--set", "output.plot=false"]
-
-
-def run(args, tmp_path, launcher=(), check=True):
-    cmd = [*launcher, sys.executable, str(DRIVER), "--out", str(tmp_path), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def results(path):
     return json.loads((path / "results.json").read_text())
 
 
-def test_defaults_write_everything(tmp_path):
+def test_defaults_write_everything(tmp_path, run_driver):
     """No arguments but --out: A_hom of the square array of cylinders, isotropic and inside the bounds."""
-    proc = run([], tmp_path)
+    proc = run_driver("effective_tensor", [], tmp_path)
     r = results(tmp_path)
     A = np.array(r["A_hom"])
     assert A.shape == (2, 2) and abs(A[0, 0] - A[1, 1]) < 1e-5 * A[0, 0]
@@ -45,22 +32,22 @@ def test_defaults_write_everything(tmp_path):
     assert "A_hom" in proc.stdout
 
 
-def test_config_round_trip(tmp_path):
+def test_config_round_trip(tmp_path, run_driver):
     """The written config.toml reproduces the run; --set takes TOML literals and bare words."""
-    run([*FAST, "--set", "physics.problem=elasticity", "--set", 'cell.shape="laminate"',
+    run_driver("effective_tensor", [*FAST, "--set", "physics.problem=elasticity", "--set", 'cell.shape="laminate"',
          "--set", "cell.fraction=0.25", "--set", "output.fields=false"], tmp_path / "a")
     config = tomllib.loads((tmp_path / "a" / "config.toml").read_text())
     assert config["cell"]["shape"] == "laminate" and config["cell"]["fraction"] == 0.25
-    run(["--config", str(tmp_path / "a" / "config.toml")], tmp_path / "b")
+    run_driver("effective_tensor", ["--config", str(tmp_path / "a" / "config.toml")], tmp_path / "b")
     Ca, Cb = (np.array(results(tmp_path / p)["C_hom"]) for p in "ab")
     assert Ca.shape == (3, 3)
     assert np.abs(Ca - Cb).max() < 1e-12
 
 
-def test_mpi_run_matches_serial(tmp_path):
+def test_mpi_run_matches_serial(tmp_path, run_driver):
     """mpiexec -n 2 gives the serial A_hom to 1e-10 and reports 2 ranks."""
-    run(FAST, tmp_path / "serial")
-    run(FAST, tmp_path / "mpi", launcher=(str(MPIEXEC), "-n", "2"))
+    run_driver("effective_tensor", FAST, tmp_path / "serial")
+    run_driver("effective_tensor", FAST, tmp_path / "mpi", launcher=(str(MPIEXEC), "-n", "2"))
     s, m = results(tmp_path / "serial"), results(tmp_path / "mpi")
     assert m["ranks"] == 2
     assert np.abs(np.array(s["A_hom"]) - np.array(m["A_hom"])).max() < 1e-10
@@ -85,8 +72,8 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("args,message", BAD_INPUTS, ids=[m for _, m in BAD_INPUTS])
-def test_bad_input_one_line_nonzero_exit(tmp_path, args, message):
-    proc = run(args, tmp_path, check=False)
+def test_bad_input_one_line_nonzero_exit(tmp_path, args, message, run_driver):
+    proc = run_driver("effective_tensor", args, tmp_path, check=False)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
