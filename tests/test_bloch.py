@@ -122,3 +122,32 @@ def test_tm_drude_multiplier_cluster_size():
     s = np.linalg.svd(dense, compute_uv=False)
     nullity = int(np.sum(s < 1e-10 * s.max()))
     assert dim_ker_md > 0 and nullity == dim_ker_md
+
+
+def test_te_drude_multiplier_cluster_size():
+    """TE Drude is multiplied by the numerator of ε: at a root of ε(Ω) = 0 the polynomial matrix loses
+    dim ker K_d rank (theory.md §6)."""
+    eps = drude(1.0, 6.0, 0.3)
+    problem = problem_1d(eps, 0.05, "TE")
+    K = problem.stiffness([0.7])
+    roots = eps.as_fraction()[0].roots()
+    z = roots[np.argmax(roots.real)]  # ε(z) = 0 with Re z > 0
+    mats = problem.pep_operators(K)
+    dense = sum(z**j * A.convert("dense").getDenseArray() for j, A in enumerate(mats) if A is not None)
+    K_d = K[1].convert("dense").getDenseArray()
+    dim_ker_kd = K_d.shape[0] - np.linalg.matrix_rank(K_d, tol=1e-10 * np.abs(K_d).max())
+    s = np.linalg.svd(dense, compute_uv=False)
+    assert dim_ker_kd > 0 and int(np.sum(s < 1e-10 * s.max())) == dim_ker_kd
+
+
+def test_3d_homogeneous_cube_folded_bands():
+    """3D cell, ε = 2 everywhere: Ω = |k + 2πn| / √2."""
+    cell = mesh_cell(geometry_from_config({"dim": 3, "shape": "cube", "side": 0.5}), h=0.125, order=1)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
+                           polarization="TM", degree=2)
+    k = np.array([np.pi, 0.0, 0.0])
+    sol = problem.solve(k, nev=4, target=1.0)
+    n = np.array([(i, j, l) for i in range(-1, 2) for j in range(-1, 2) for l in range(-1, 2)])
+    exact = np.sort(np.linalg.norm(k + 2 * np.pi * n, axis=1))[:2] / np.sqrt(2.0)
+    assert sol.omegas.real[0] == pytest.approx(exact[0], rel=1e-10)  # constant periodic part: exact
+    assert sol.omegas.real[1] == pytest.approx(exact[1], rel=3e-3)  # e^{-2πix}: 8 P2 cells per wavelength
