@@ -45,8 +45,8 @@ def phases_from_config(material: dict) -> list[Phase]:
     """Matrix: constant ε; inclusion: ``material.inclusion`` or a Drude/Lorentz model (frequencies in 2πc/a)."""
     kind = material["inclusion_model"]
     require(material["matrix"] > 0, f"material.matrix must be positive, got {material['matrix']}")
-    poles = [[d, float(to_omega(w)), float(to_omega(g))] for d, w, g in material["poles"]] \
-        if all(len(p) == 3 for p in material["poles"]) else material["poles"]
+    # pole frequencies and dampings to Ω units; malformed poles are passed on for the model to refuse
+    poles = [[p[0], *to_omega(p[1:]).tolist()] if len(p) == 3 else p for p in material["poles"]]
     inclusion = model_from_config(kind, value=material["inclusion"], eps_inf=material["eps_inf"],
                                   omega_p=float(to_omega(material["omega_p"])),
                                   gamma=float(to_omega(material["gamma"])), poles=poles)

@@ -162,6 +162,7 @@ class BlochProblem:
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
         self._M_r = [self._reduced(form) for form in self._mass]
+        self._unit_mass = self._combine([1.0] * len(self._M_r), self._M_r)
 
     # -- operators ---------------------------------------------------------------------------------------
     def _reduced(self, form: dolfinx.fem.Form, P: PETSc.Mat | None = None) -> PETSc.Mat:
@@ -208,8 +209,6 @@ class BlochProblem:
 
     def unit_mass(self) -> PETSc.Mat:
         """``Σ_s M_s``: the L² Gram matrix of the reduced space (for overlaps of eigenvectors)."""
-        if not hasattr(self, "_unit_mass"):
-            self._unit_mass = self._combine([1.0] * len(self._M_r), self._M_r)
         return self._unit_mass
 
     # -- solvers -----------------------------------------------------------------------------------------
