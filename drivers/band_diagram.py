@@ -207,7 +207,7 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     require(bands["num_bands"] >= 1, f"bands.num_bands must be >= 1, got {bands['num_bands']}")
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"])
-    path = k_path(bands["path"], bands["points_per_segment"], geometry.dim)
+    path = k_path(bands["path"], bands["points_per_segment"], geometry.dim, geometry.size)
     if world.rank == 0:
         (out / "kpoints").mkdir(parents=True, exist_ok=True)
         if not resume:

@@ -15,7 +15,8 @@ from scipy.optimize import linear_sum_assignment
 
 from fem_homog.errors import require
 
-# High-symmetry points in units of 1/a (square/cubic lattices with lattice constant a = 1).
+# High-symmetry points of square/cubic lattices in units of 1/a; for rectangular/orthorhombic cells each
+# component j is divided by the period L_j (so M is the zone corner, often called S for rectangular lattices).
 POINTS = {
     1: {"G": (0.0,), "X": (np.pi,)},
     2: {"G": (0.0, 0.0), "X": (np.pi, 0.0), "Y": (0.0, np.pi), "M": (np.pi, np.pi)},
@@ -32,24 +33,26 @@ class KPath:
     labels: list[tuple[int, str]]
 
 
-def k_path(path: str | Sequence[Sequence[float]], points_per_segment: int, dim: int) -> KPath:
+def k_path(path: str | Sequence[Sequence[float]], points_per_segment: int, dim: int,
+           lengths: Sequence[float] | None = None) -> KPath:
     """Sample a path given by letters (``"GXMG"``) or by a list of k-points, ``points_per_segment`` intervals
-    per segment, vertices included once."""
+    per segment, vertices included once; ``lengths`` are the cell's periods (default 1)."""
     require(points_per_segment >= 1, f"bands.points_per_segment must be >= 1, got {points_per_segment}")
+    L = np.ones(dim) if lengths is None else np.asarray(lengths, dtype=float)
     if isinstance(path, str):
         known = POINTS[dim]
         for letter in path:
-            require(letter in known, f"unknown k-point '{letter}' in bands.path for a {dim}D square/cubic "
-                                     f"lattice (known: {', '.join(known)})")
-        vertices = [np.array(known[c]) for c in path]
+            require(letter in known, f"unknown k-point '{letter}' in bands.path for a {dim}D lattice "
+                                     f"(known: {', '.join(known)})")
+        vertices = [np.array(known[c]) / L for c in path]
         names = list(path)
     else:
         vertices = [np.asarray(v, dtype=float) for v in path]
         names = ["" for _ in vertices]
     for v in vertices:
         require(v.shape == (dim,), f"k-point {v.tolist()} must have {dim} components")
-        require(bool(np.all(np.abs(v) <= np.pi + 1e-12)),
-                f"k-point {v.tolist()} is outside the first Brillouin zone [-π, π]^{dim} (units of 1/a)")
+        require(bool(np.all(np.abs(v) * L <= np.pi * (1 + 1e-12))),
+                f"k-point {v.tolist()} is outside the first Brillouin zone |k_j| <= π/L_j (L = {L.tolist()})")
     require(len(vertices) >= 1, "bands.path is empty")
     ks, labels = [vertices[0]], [(0, names[0])]
     for a, b, name in zip(vertices[:-1], vertices[1:], names[1:]):

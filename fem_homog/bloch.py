@@ -174,7 +174,7 @@ class BlochProblem:
 
     def stiffness(self, k: Sequence[float]) -> list[PETSc.Mat]:
         """Reduced ``K_s(k)`` per phase."""
-        check_k_in_zone(k)
+        check_k_in_zone(k, self.pmap.lengths)
         self.k.value[:] = np.asarray(k, dtype=float)
         return [self._reduced(form) for form in self._stiffness]
 
@@ -231,7 +231,7 @@ class BlochProblem:
         on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` (Bloch-phase prolongation, theory.md §5.1).
         Its eigenvectors are the full Bloch waves ``u``, not their periodic parts."""
         require(not self.dispersive, "the quasi-periodic cross-check is implemented for constant media")
-        check_k_in_zone(k)
+        check_k_in_zone(k, self.pmap.lengths)
         P_k = periodic.prolongation(self.pmap, k=k)
         self.k.value[:] = 0.0
         K = [self._reduced(form, P_k) for form in self._stiffness]
@@ -364,7 +364,10 @@ def _default_options(prefix: str, values: dict[str, str]) -> None:
             options[key] = value
 
 
-def check_k_in_zone(k: Sequence[float]) -> None:
-    """Wave vectors are in units of 1/a: the first Brillouin zone of a square/cubic lattice is [−π, π]^d."""
-    if np.any(np.abs(np.asarray(k, dtype=float)) > np.pi + 1e-12):
-        raise InputError(f"k-point {list(k)} is outside the first Brillouin zone [-π, π]^d")
+def check_k_in_zone(k: Sequence[float], lengths: np.ndarray) -> None:
+    """The first Brillouin zone of a rectangular/orthorhombic lattice with periods ``L_j`` is
+    ``|k_j| ≤ π / L_j`` (``[−π, π]^d`` in units of 1/a for a square/cubic one)."""
+    k = np.asarray(k, dtype=float)
+    if k.shape != lengths.shape or np.any(np.abs(k) * lengths > np.pi * (1 + 1e-12)):
+        raise InputError(f"k-point {k.tolist()} is outside the first Brillouin zone |k_j| <= π/L_j "
+                         f"(L = {lengths.tolist()})")

@@ -1,6 +1,7 @@
 """Periodic unit cells meshed with gmsh and distributed with dolfinx.
 
-A cell is the unit box ``Y = [0, 1]^d`` (theory.md §1) holding one matrix phase and one inclusion phase
+A cell is the box ``Y = [0, L_1] × … × [0, L_d]`` (the unit cell of theory.md §1 by default; other lengths
+give rectangular and orthorhombic lattices) holding one matrix phase and one inclusion phase
 (or two checkerboard phases). Opposite faces are meshed with matching nodes (gmsh ``setPeriodic``), which the
 periodic prolongation of :mod:`fem_homog.periodic` relies on. Cells are tagged ``MATRIX`` and ``INCLUSION``.
 
@@ -81,9 +82,15 @@ class CellGeometry:
     inclusions: tuple[Inclusion, ...] = ()
     fraction: float = 0.5
     normal: tuple[float, ...] = ()
+    lengths: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         validate(self)
+
+    @property
+    def size(self) -> np.ndarray:
+        """Side lengths of the cell box ``[0, L_1] × … × [0, L_d]`` (a unit cell by default)."""
+        return np.asarray(self.lengths, dtype=float) if self.lengths else np.ones(self.dim)
 
     def nominal_inclusion_fraction(self) -> float:
         """Exact volume fraction of the inclusion phase (for straight-sided or exactly curved meshes)."""
@@ -91,7 +98,7 @@ class CellGeometry:
             return self.fraction
         if self.kind == "checkerboard":
             return 0.5
-        return sum(_volume(inc) for inc in self.inclusions)
+        return sum(_volume(inc) for inc in self.inclusions) / float(np.prod(self.size))
 
 
 @dataclass
@@ -129,6 +136,8 @@ def _axis_of(normal: Sequence[float], dim: int) -> int:
 def validate(geo: CellGeometry) -> None:
     """Raise :class:`InputError` if the cell cannot be meshed as a periodic cell."""
     require(geo.dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {geo.dim}")
+    require(not geo.lengths or (len(geo.lengths) == geo.dim and min(geo.lengths) > 0),
+            f"cell.lengths must be {geo.dim} positive numbers, got {list(geo.lengths)}")
     if geo.kind == "laminate":
         require(0.0 < geo.fraction < 1.0, f"cell.fraction must lie in (0, 1), got {geo.fraction}")
         _axis_of(geo.normal, geo.dim)
@@ -139,11 +148,11 @@ def validate(geo: CellGeometry) -> None:
     require(geo.kind == "inclusions", f"unknown cell kind '{geo.kind}'")
     require(len(geo.inclusions) > 0, "the cell has no inclusion")
     for inc in geo.inclusions:
-        _validate_inclusion(inc, geo.dim)
+        _validate_inclusion(inc, geo.dim, geo.size)
     _check_no_overlap(geo.inclusions)
 
 
-def _validate_inclusion(inc: Inclusion, dim: int) -> None:
+def _validate_inclusion(inc: Inclusion, dim: int, size: np.ndarray) -> None:
     require(inc.shape in INCLUSION_SHAPES[dim],
             f"unknown {dim}D inclusion shape '{inc.shape}' (known: {', '.join(INCLUSION_SHAPES[dim])})")
     require(len(inc.centre) == dim, f"inclusion centre {list(inc.centre)} must have {dim} coordinates")
@@ -154,13 +163,13 @@ def _validate_inclusion(inc: Inclusion, dim: int) -> None:
     else:
         require(inc.side > 0.0, f"{inc.shape} side must be positive, got {inc.side}")
     r = inc.circumradius()
-    require(2.0 * inc.inradius() < 1.0 - _GAP,
+    require(2.0 * inc.inradius() < size.min() - _GAP,
             f"{inc.shape} of size {2 * inc.inradius():g} touches or overlaps its own periodic image "
             "across the cell boundary (it must be smaller than the cell)")
     lo, hi = _extent(inc)
-    require(bool(np.all(lo > _GAP) and np.all(hi < 1.0 - _GAP)),
+    require(bool(np.all(lo > _GAP) and np.all(hi < size - _GAP)),
             f"{inc.shape} at centre {list(inc.centre)} (extent {r:g}) crosses or touches the periodic cell "
-            "boundary; move it inside the unit cell")
+            "boundary; move it inside the cell")
 
 
 def _extent(inc: Inclusion) -> tuple[np.ndarray, np.ndarray]:
@@ -246,20 +255,20 @@ def _add_box(lo: Sequence[float], hi: Sequence[float], dim: int) -> int:
 
 def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
     """Build the OCC geometry; return the (matrix, inclusion) entity tags after fragmenting."""
-    d = geo.dim
+    d, L = geo.dim, geo.size.tolist()
     if geo.kind == "inclusions":
-        cell = _add_box([0.0] * d, [1.0] * d, d)
+        cell = _add_box([0.0] * d, L, d)
         tools = [_add_inclusion(inc) for inc in geo.inclusions]
     elif geo.kind == "laminate":
         axis = _axis_of(geo.normal, d)
-        lo, hi = [0.0] * d, [1.0] * d
+        lo, hi = [0.0] * d, list(L)
         cell = _add_box(lo, hi, d)
-        lo[axis], hi[axis] = 0.5 * (1 - geo.fraction), 0.5 * (1 + geo.fraction)
+        lo[axis], hi[axis] = 0.5 * (1 - geo.fraction) * L[axis], 0.5 * (1 + geo.fraction) * L[axis]
         tools = [_add_box(lo, hi, d)]
     else:  # checkerboard: squares (0,0) and (1/2,1/2) are matrix, the other two inclusion
-        cell = _add_box([0.0, 0.0], [0.5, 0.5], 2)
-        tools = [_add_box([0.5, 0.5], [1.0, 1.0], 2), _add_box([0.5, 0.0], [1.0, 0.5], 2),
-                 _add_box([0.0, 0.5], [0.5, 1.0], 2)]
+        (a, b), (A, B) = (0.5 * L[0], 0.5 * L[1]), L
+        cell = _add_box([0.0, 0.0], [a, b], 2)
+        tools = [_add_box([a, b], [A, B], 2), _add_box([a, 0.0], [A, b], 2), _add_box([0.0, b], [a, B], 2)]
     _, pieces = gmsh.model.occ.fragment([(d, cell)], [(d, t) for t in tools])
     gmsh.model.occ.synchronize()
     if geo.kind == "checkerboard":
@@ -271,16 +280,18 @@ def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
     return matrix, inclusion
 
 
-def _set_periodic(dim: int) -> None:
-    """Make the mesh on each face ``x_j = 1`` a translated copy of the mesh on ``x_j = 0``."""
+def _set_periodic(size: np.ndarray) -> None:
+    """Make the mesh on each face ``x_j = L_j`` a translated copy of the mesh on ``x_j = 0``."""
+    dim = len(size)
+    top = list(size) + [0.0] * (3 - dim)
     eps = 1e-5  # OCC bounding boxes are inflated by about 1e-7
     for j in range(dim):
         shift = np.zeros(3)
-        shift[j] = 1.0
-        lo_box = [-eps] * 3 + [1 + eps] * 3
+        shift[j] = size[j]
+        lo_box = [-eps] * 3 + [t + eps for t in top]
         lo_box[3 + j] = eps
-        hi_box = [-eps] * 3 + [1 + eps] * 3
-        hi_box[j] = 1 - eps
+        hi_box = [-eps] * 3 + [t + eps for t in top]
+        hi_box[j] = size[j] - eps
         masters = gmsh.model.getEntitiesInBoundingBox(*lo_box, dim - 1)
         slaves = gmsh.model.getEntitiesInBoundingBox(*hi_box, dim - 1)
         affine = np.eye(4)
@@ -293,10 +304,10 @@ def _set_periodic(dim: int) -> None:
                     gmsh.model.mesh.setPeriodic(dim - 1, [s], [m], affine.ravel().tolist())
                     break
             else:
-                raise RuntimeError(f"gmsh: no periodic partner for face entity {s} on x_{j} = 1")
+                raise RuntimeError(f"gmsh: no periodic partner for face entity {s} on x_{j} = L_{j}")
 
 
-def _grade_towards_points(h: float) -> None:
+def _grade_towards_points(h: float, reach: float) -> None:
     """Refine towards every geometry point (the checkerboard's four-phase corners, where the corrector is
     singular): element size grows linearly from ``h/40`` at a corner to ``h`` at distance ``0.2``."""
     field = gmsh.model.mesh.field
@@ -307,7 +318,7 @@ def _grade_towards_points(h: float) -> None:
     field.setNumber(ramp, "SizeMin", h / 40)
     field.setNumber(ramp, "SizeMax", h)
     field.setNumber(ramp, "DistMin", 0.0)
-    field.setNumber(ramp, "DistMax", 0.2)
+    field.setNumber(ramp, "DistMax", reach)
     field.setAsBackgroundMesh(ramp)
     gmsh.option.setNumber("Mesh.MeshSizeMin", h / 40)
 
@@ -318,7 +329,7 @@ def build_model(geo: CellGeometry) -> None:
     d = geo.dim
     gmsh.model.addPhysicalGroup(d, matrix, MATRIX, name="matrix")
     gmsh.model.addPhysicalGroup(d, inclusion, INCLUSION, name="inclusion")
-    _set_periodic(d)
+    _set_periodic(geo.size)
 
 
 def set_mesh_options(geo: CellGeometry, h: float) -> None:
@@ -333,7 +344,7 @@ def set_mesh_options(geo: CellGeometry, h: float) -> None:
     gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 24 if d == 2 else 12)
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     if geo.kind == "checkerboard":
-        _grade_towards_points(h)
+        _grade_towards_points(h, 0.2 * geo.size.min())
     if d == 3:
         gmsh.option.setNumber("Mesh.Algorithm3D", 10)
         gmsh.option.setNumber("General.NumThreads", 1)
@@ -372,7 +383,7 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
     comm
         Communicator the mesh is distributed over.
     """
-    require(0.0 < h <= 0.5, f"mesh.h must lie in (0, 0.5], got {h}")
+    require(0.0 < h <= 0.5 * geo.size.min(), f"mesh.h must lie in (0, {0.5 * geo.size.min():g}], got {h}")
     require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
     if geo.dim == 1:
         return _interval_cell(geo, h / 2**refine, comm)
@@ -392,8 +403,9 @@ def _interval_cell(geo: CellGeometry, h: float, comm: MPI.Comm) -> CellMesh:
     """A 1D laminate cell ``[0, 1]`` with nodes on both interfaces of the centred inclusion layer."""
     import basix.ufl
 
-    a, b = 0.5 * (1 - geo.fraction), 0.5 * (1 + geo.fraction)
-    pieces = [np.linspace(lo, hi, max(1, int(np.ceil((hi - lo) / h))) + 1) for lo, hi in ((0, a), (a, b), (b, 1))]
+    L = geo.size[0]
+    a, b = 0.5 * (1 - geo.fraction) * L, 0.5 * (1 + geo.fraction) * L
+    pieces = [np.linspace(lo, hi, max(1, int(np.ceil((hi - lo) / h))) + 1) for lo, hi in ((0, a), (a, b), (b, L))]
     x = np.unique(np.concatenate(pieces)) if comm.rank == 0 else np.empty(0)
     cells = np.stack([np.arange(len(x) - 1), np.arange(1, len(x))], axis=1).astype(np.int64)
     element = basix.ufl.element("Lagrange", "interval", 1, shape=(1,))
@@ -475,14 +487,15 @@ def _project(x: np.ndarray, inclusions: Sequence[Inclusion]) -> np.ndarray:
 
 
 CELL_DEFAULTS = {"dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2], "angle": 0.0,
-                 "centre": [], "fraction": 0.5, "normal": [], "inclusions": []}
+                 "centre": [], "fraction": 0.5, "normal": [], "inclusions": [], "lengths": []}
 """The ``[cell]`` section every driver accepts (see :func:`geometry_from_config`)."""
 
 
 def geometry_from_config(cell: dict) -> CellGeometry:
     """Translate the ``[cell]`` config section into a :class:`CellGeometry`.
 
-    Keys: ``dim``, ``shape`` (one of :data:`CELL_SHAPES`), ``radius`` (circle/sphere), ``side``
+    Keys: ``dim``, ``lengths`` (side lengths of a rectangular/orthorhombic cell; default 1),
+    ``shape`` (one of :data:`CELL_SHAPES`), ``radius`` (circle/sphere), ``side``
     (square/cube), ``semi_axes`` and ``angle`` (ellipse, square), ``centre`` (default: cell centre),
     ``fraction`` and ``normal`` (laminate; default ``e_1``), ``inclusions`` (shape ``"inclusions"``: a list of
     tables with the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
@@ -492,22 +505,27 @@ def geometry_from_config(cell: dict) -> CellGeometry:
     shape = str(cell.get("shape", "circle"))
     require(shape in CELL_SHAPES[dim],
             f"unknown {dim}D cell.shape '{shape}' (known: {', '.join(CELL_SHAPES[dim])})")
+    lengths = tuple(float(v) for v in cell.get("lengths") or [])
+    require(not lengths or len(lengths) == dim, f"cell.lengths must have {dim} entries, got {list(lengths)}")
+    middle = [0.5 * v for v in lengths] if lengths else [0.5] * dim
     if shape == "laminate":
         normal = cell.get("normal") or [1.0] + [0.0] * (dim - 1)
         return CellGeometry(dim, "laminate", fraction=float(cell.get("fraction", 0.5)),
-                            normal=tuple(float(v) for v in normal))
+                            normal=tuple(float(v) for v in normal), lengths=lengths)
     if shape == "checkerboard":
-        return CellGeometry(dim, "checkerboard")
+        return CellGeometry(dim, "checkerboard", lengths=lengths)
     if shape == "inclusions":
         tables = cell.get("inclusions", [])
         require(isinstance(tables, list) and len(tables) > 0,
                 "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
-        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, dim) for t in tables))
-    return CellGeometry(dim, "inclusions", inclusions=(_inclusion({**cell, "shape": shape}, dim),))
+        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, middle) for t in tables),
+                            lengths=lengths)
+    return CellGeometry(dim, "inclusions", inclusions=(_inclusion({**cell, "shape": shape}, middle),),
+                        lengths=lengths)
 
 
-def _inclusion(table: dict, dim: int) -> Inclusion:
-    centre = tuple(float(c) for c in table.get("centre") or [0.5] * dim)
+def _inclusion(table: dict, middle: list[float]) -> Inclusion:
+    centre = tuple(float(c) for c in table.get("centre") or middle)
     axes = table.get("semi_axes", [0.3, 0.2])
     return Inclusion(shape=str(table.get("shape", "circle")), centre=centre,
                      radius=float(table.get("radius", 0.3)), side=float(table.get("side", 0.5)),

@@ -161,8 +161,9 @@ def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, meth
         V, cp.conductivity_bilinear(V, A), [cp.conductivity_load(V, A, k) for k in range(d)],
         method=method, rtol=rtol, timings=timings)
     with timings.stage("postprocess"):
-        flux = integrate_components(cp.conductivity_flux_matrix(A, chi), cell.mesh)
-        energy = integrate_components(cp.conductivity_energy_matrix(A, chi), cell.mesh)
+        volume = float(np.prod(cell.geometry.size))
+        flux = integrate_components(cp.conductivity_flux_matrix(A, chi), cell.mesh) / volume
+        energy = integrate_components(cp.conductivity_energy_matrix(A, chi), cell.mesh) / volume
     for k, c in enumerate(chi):
         c.name = f"chi_{k + 1}"
     return CellSolution(tensor=flux.real, tensor_energy=energy.real, correctors=chi, iterations=its,
@@ -184,8 +185,9 @@ def elasticity(cell: CellMesh, lmbda: ufl.core.expr.Expr, mu: ufl.core.expr.Expr
         V, cp.elasticity_bilinear(V, lmbda, mu), [cp.elasticity_load(V, lmbda, mu, J) for J in range(n)],
         method=method, rtol=rtol, timings=timings)
     with timings.stage("postprocess"):
-        flux = integrate_components(cp.elasticity_flux_matrix(lmbda, mu, w), cell.mesh)
-        energy = integrate_components(cp.elasticity_energy_matrix(lmbda, mu, w), cell.mesh)
+        volume = float(np.prod(cell.geometry.size))
+        flux = integrate_components(cp.elasticity_flux_matrix(lmbda, mu, w), cell.mesh) / volume
+        energy = integrate_components(cp.elasticity_energy_matrix(lmbda, mu, w), cell.mesh) / volume
     names = ["11", "22", "12"] if d == 2 else ["11", "22", "33", "23", "13", "12"]
     for J, field_ in enumerate(w):
         field_.name = f"w_{names[J]}"

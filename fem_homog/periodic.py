@@ -133,16 +133,17 @@ def periodic_map(V: dolfinx.fem.FunctionSpace) -> PeriodicMap:
                        num_reduced_global=num_reduced_global)
 
 
-def _phases(k: Sequence[float] | None, gdim: int) -> np.ndarray:
+def _phases(k: Sequence[float] | None, lengths: np.ndarray) -> np.ndarray:
     """Per-axis Bloch factors ``exp(i k_j L_j)`` with exact ±1 at the zone centre and edges."""
     if k is None:
-        return np.ones(gdim, dtype=complex)
+        return np.ones(len(lengths), dtype=complex)
     k = np.asarray(k, dtype=float)
-    if k.shape != (gdim,):
-        raise InputError(f"k-point {k.tolist()} must have {gdim} components")
-    phase = np.exp(1j * k)
-    phase[np.isclose(k, 0.0, atol=1e-14)] = 1.0
-    phase[np.isclose(np.abs(k), np.pi, atol=1e-14)] = -1.0
+    if k.shape != lengths.shape:
+        raise InputError(f"k-point {k.tolist()} must have {len(lengths)} components")
+    angle = k * lengths
+    phase = np.exp(1j * angle)
+    phase[np.isclose(angle, 0.0, atol=1e-14)] = 1.0
+    phase[np.isclose(np.abs(angle), np.pi, atol=1e-14)] = -1.0
     return phase
 
 
@@ -154,8 +155,8 @@ def prolongation(pmap: PeriodicMap, k: Sequence[float] | None = None) -> PETSc.M
     pmap
         The node matching of the space.
     k
-        Bloch wave vector in units of 1/(cell length) along each axis, so that ``exp(i k_j)`` is the phase
-        across one period; ``None`` (or zeros) gives the periodic constraint, ``k_j = π`` antiperiodicity.
+        Bloch wave vector (in the units of the mesh coordinates, inverse): ``exp(i k_j L_j)`` is the phase
+        across one period; ``None`` (or zeros) gives the periodic constraint, ``k_j L_j = π`` antiperiodicity.
 
     Returns
     -------
@@ -165,7 +166,7 @@ def prolongation(pmap: PeriodicMap, k: Sequence[float] | None = None) -> PETSc.M
     V, bs = pmap.V, pmap.block_size
     index_map = V.dofmap.index_map
     n_owned = index_map.size_local
-    phase = _phases(k, V.mesh.geometry.dim)
+    phase = _phases(k, pmap.lengths)
     weight = np.prod(phase[None, :] ** pmap.shift, axis=1)
     if k is None or np.all(phase.imag == 0):
         weight = weight.real.astype(PETSc.ScalarType)

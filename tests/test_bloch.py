@@ -151,3 +151,22 @@ def test_3d_homogeneous_cube_folded_bands():
     exact = np.sort(np.linalg.norm(k + 2 * np.pi * n, axis=1))[:2] / np.sqrt(2.0)
     assert sol.omegas.real[0] == pytest.approx(exact[0], rel=1e-10)  # constant periodic part: exact
     assert sol.omegas.real[1] == pytest.approx(exact[1], rel=3e-3)  # e^{-2πix}: 8 P2 cells per wavelength
+
+
+def test_rectangular_lattice_folded_bands_and_zone():
+    """A 1 × 0.5 cell, ε = 4: Ω = |k + 2π(n_1, 2 n_2)| / 2 at the rectangular zone's corner (π, 2π)."""
+    from fem_homog.errors import InputError
+
+    geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.15, "lengths": [1.0, 0.5]})
+    cell = mesh_cell(geo, h=0.05, order=2)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, constant(4.0))],
+                           polarization="TM", degree=2)
+    k = np.array([np.pi, 2 * np.pi])
+    sol = problem.solve(k, nev=4, target=0.5)
+    n = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)])
+    exact = np.sort(np.linalg.norm(k + 2 * np.pi * n / np.array([1.0, 0.5]), axis=1) / 2.0)[:4]
+    found = np.sort(sol.omegas.real)[:4]
+    assert found[0] == pytest.approx(exact[0], rel=1e-10)  # constant periodic part: exact in the FE space
+    assert np.allclose(found, exact, rtol=5e-4)  # the others oscillate with period 0.5 along y (10 cells)
+    with pytest.raises(InputError, match="outside the first Brillouin zone"):
+        problem.solve([np.pi, 2.5 * np.pi], nev=2)

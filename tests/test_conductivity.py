@@ -124,3 +124,18 @@ def test_anisotropic_layer_laminate_exact(cell_factory):
     a12 = np.sum(f * k12 / k22) * a22
     a11 = np.sum(f * (k11 - k12**2 / k22)) + a12**2 / a22
     assert np.abs(sol.tensor - np.array([[a11, a12], [a12, a22]])).max() < 1e-10
+
+
+def test_rectangular_cell_laminate_and_fraction():
+    """A 2 × 1 cell: the laminate formulas hold (A_hom is normalised by |Y|) and the inclusion fraction of a
+    circle is πr²/|Y|."""
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "laminate", "fraction": 0.3, "lengths": [2.0, 1.0]}),
+                     h=0.1)
+    sol = a_hom(cell, 2.0, 15.0, degree=1)
+    assert np.abs(sol.tensor - laminate_conductivity([2.0, 15.0], [0.7, 0.3], 0, 2)).max() < 1e-10
+    geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.4, "lengths": [2.0, 1.0]})
+    cell = mesh_cell(geo, h=0.05, order=2)
+    f = phase_fractions(cell.mesh, cell.cell_tags, [INCLUSION])[INCLUSION]
+    assert f == pytest.approx(np.pi * 0.16 / 2.0, abs=1e-5)
+    A = a_hom(cell, 1.0, 10.0).tensor
+    assert A[0, 0] < A[1, 1]  # rods are closer along y: conducts better along y
