@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog.bands import connect, k_path
+from fem_homog.bands import collect_modes, connect, k_path
 from fem_homog.bloch import POLARIZATIONS, BlochProblem, Phase
 from fem_homog.cells import CELL_DEFAULTS, INCLUSION, MATRIX, geometry_from_config, mesh_cell
 from fem_homog.config import Config, log, run_driver
@@ -53,34 +53,10 @@ def phases_from_config(material: dict) -> list[Phase]:
     return [Phase(MATRIX, constant(material["matrix"])), Phase(INCLUSION, inclusion)]
 
 
-def merge(found: list, new: list, rtol: float = 1e-7) -> list:
-    """Add the pairs of a new solve (another target) to those found before, without counting a frequency
-    twice: of each group of equal frequencies, keep as many as the solve that saw most of them (degenerate
-    bands stay degenerate)."""
-    merged = list(found)
-    for p in new:
-        same_new = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in new)
-        same_old = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in merged)
-        if same_old < same_new:
-            merged.append(p)
-    return sorted(merged, key=lambda p: p.omega.real)
-
-
 def solve_k_point(problem: BlochProblem, k: np.ndarray, bands: dict) -> tuple[list, dict]:
-    """The ``num_bands`` lowest physical pairs at or above the target; while too few are found the target
-    moves up (at most ``bands.max_targets`` solves per k-point)."""
-    wanted, target = bands["num_bands"], float(to_omega(bands["target"]))
-    step = max(target, float(to_omega(0.1)))
-    pairs, filtered = [], {}
-    for _ in range(bands["max_targets"]):
-        sol = problem.solve(k, nev=wanted + 4, target=target)
-        for key, n in sol.filtered.items():
-            filtered[key] = filtered.get(key, 0) + n
-        pairs = merge(pairs, sol.pairs)
-        if len(pairs) >= wanted:
-            break
-        target = max([target] + [p.omega.real for p in pairs]) + 0.5 * step
-    return pairs[:wanted], filtered
+    """The ``num_bands`` lowest physical pairs at or above ``bands.target`` (see :func:`collect_modes`)."""
+    return collect_modes(lambda nev, target: problem.solve(k, nev=nev, target=target), bands["num_bands"],
+                         float(to_omega(bands["target"])), bands["max_targets"])
 
 
 def overlap(problem: BlochProblem, previous: list, current: list) -> np.ndarray:

@@ -8,12 +8,16 @@ branches keep their identity.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from fem_homog.errors import require
+from fem_homog.units import TWO_PI
+
+if TYPE_CHECKING:
+    from fem_homog.bloch import BlochSolution
 
 # High-symmetry points of square/cubic lattices in units of 1/a; for rectangular/orthorhombic cells each
 # component j is divided by the period L_j (so M is the zone corner, often called S for rectangular lattices).
@@ -74,3 +78,34 @@ def connect(overlap: np.ndarray) -> np.ndarray:
     perm = np.full(overlap.shape[1], -1)
     perm[cols] = rows
     return perm
+
+
+def merge(found: list, new: list, rtol: float = 1e-7) -> list:
+    """Add the pairs of a new solve (another target) to those found before, without counting a frequency
+    twice: of each group of equal frequencies, keep as many as the solve that saw most of them (degenerate
+    bands stay degenerate)."""
+    merged = list(found)
+    for p in new:
+        same_new = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in new)
+        same_old = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in merged)
+        if same_old < same_new:
+            merged.append(p)
+    return sorted(merged, key=lambda p: p.omega.real)
+
+
+def collect_modes(solve: Callable[[int, float], "BlochSolution"], wanted: int, target: float,
+                  max_targets: int = 4) -> tuple[list, dict]:
+    """The ``wanted`` lowest physical pairs at or above ``target`` (Ω units): ``solve(nev, target)`` is called
+    with a target that moves up past the highest frequency found while too few pairs are found (at most
+    ``max_targets`` solves). Returns the pairs (increasing ``Re Ω``) and the summed filter counts."""
+    step = max(target, TWO_PI * 0.1)
+    pairs, filtered = [], {}
+    for _ in range(max_targets):
+        sol = solve(wanted + 4, target)
+        for key, n in sol.filtered.items():
+            filtered[key] = filtered.get(key, 0) + n
+        pairs = merge(pairs, sol.pairs)
+        if len(pairs) >= wanted:
+            break
+        target = max([target] + [p.omega.real for p in pairs]) + 0.5 * step
+    return pairs[:wanted], filtered

@@ -38,6 +38,7 @@ from fem_homog.errors import InputError, SolverError, require
 from fem_homog.materials import DispersiveModel, constant
 
 POLARIZATIONS = ("TM", "TE")
+STATIC_TOL = 1e-4  # |Ω| below which a dispersive eigenvalue is a static mode (they spread around 0 numerically)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,45 @@ class SlotPolynomials:
     mu_den: Polynomial
     beta_num: Polynomial
     beta_den: Polynomial
+
+    def mu(self, omega: complex) -> complex:
+        """``μ_s(Ω)``."""
+        return self.mu_num(omega) / self.mu_den(omega)
+
+    def beta(self, omega: complex) -> complex:
+        """``β_s(Ω) = Ω² ρ_s(Ω)``."""
+        return self.beta_num(omega) / self.beta_den(omega)
+
+    def mu_dot(self, omega: complex) -> complex:
+        """``μ̇_s = ∂μ_s/∂(Ω²)`` (theory.md §1 dot notation)."""
+        return _d_domega2(self.mu_num, self.mu_den, omega)
+
+    def beta_dot(self, omega: complex) -> complex:
+        """``β̇_s = ∂(Ω²ρ_s)/∂(Ω²) = ρ_s + Ω² ρ̇_s``."""
+        return _d_domega2(self.beta_num, self.beta_den, omega)
+
+
+def linear_combination(coefficients: Sequence[complex], matrices: Sequence[PETSc.Mat]) -> PETSc.Mat:
+    """``Σ c_i A_i`` for matrices that share one sparsity pattern (forms over all cells of one space)."""
+    out = matrices[0].duplicate(copy=True)
+    out.scale(coefficients[0])
+    for c, A in zip(coefficients[1:], matrices[1:]):
+        out.axpy(c, A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+    return out
+
+
+def _d_domega2(num: Polynomial, den: Polynomial, omega: complex) -> complex:
+    """``∂(num/den)/∂(Ω²) = (num/den)'(Ω) / (2Ω)``; at ``Ω = 0`` the coefficient of Ω² of the Taylor series,
+    which exists only for a fraction that is finite and even to first order there (a static limit)."""
+    if abs(omega) > 1e-12:
+        return ((num.deriv() * den - num * den.deriv())(omega) / den(omega) ** 2) / (2 * omega)
+    n, d = (np.pad(p.coef.astype(complex), (0, 3))[:3] for p in (num, den))
+    require(abs(d[0]) > 0, "a coefficient is infinite at zero frequency: this medium has no static limit")
+    c0 = n[0] / d[0]
+    c1 = (n[1] - c0 * d[1]) / d[0]
+    require(abs(c1) <= 1e-12 * max(abs(c0), 1.0),
+            "a coefficient is not even in Ω at zero frequency (lossy): no static limit")
+    return (n[2] - c0 * d[2] - c1 * d[1]) / d[0]
 
 
 def _strip_common_root_at_zero(num: Polynomial, den: Polynomial) -> tuple[Polynomial, Polynomial]:
@@ -151,9 +191,10 @@ class BlochProblem:
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
         gdim = mesh.geometry.dim
         self.k = dolfinx.fem.Constant(mesh, np.zeros(gdim, dtype=PETSc.ScalarType))
-        self._stiffness, self._mass = [], []
+        self._stiffness, self._mass, self.indicators = [], [], []
         for phase in self.phases:
             chi = phase_function(mesh, cell_tags, {p.tag: float(p.tag == phase.tag) for p in self.phases})
+            self.indicators.append(chi)
             self._stiffness.append(dolfinx.fem.form(bloch_forms.bloch_stiffness(self.V, self.k, chi)))
             self._mass.append(dolfinx.fem.form(bloch_forms.bloch_mass(self.V, chi)))
         self.pmap = periodic.periodic_map(self.V)
@@ -161,11 +202,12 @@ class BlochProblem:
         self.slots = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
-        self._M_r = [self._reduced(form) for form in self._mass]
-        self._unit_mass = self._combine([1.0] * len(self._M_r), self._M_r)
+        self._M_r = [self.reduce(form) for form in self._mass]
+        self._unit_mass = linear_combination([1.0] * len(self._M_r), self._M_r)
 
     # -- operators ---------------------------------------------------------------------------------------
-    def _reduced(self, form: dolfinx.fem.Form, P: PETSc.Mat | None = None) -> PETSc.Mat:
+    def reduce(self, form: dolfinx.fem.Form, P: PETSc.Mat | None = None) -> PETSc.Mat:
+        """Assemble ``form`` and reduce it to the constrained space: ``P^H A P`` (default ``P``: periodic)."""
         A = dolfinx.fem.petsc.assemble_matrix(form)
         A.assemble()
         A_r = periodic.reduce_matrix(A, self.P if P is None else P)
@@ -173,17 +215,21 @@ class BlochProblem:
         return A_r
 
     def stiffness(self, k: Sequence[float]) -> list[PETSc.Mat]:
-        """Reduced ``K_s(k)`` per phase."""
+        """Reduced ``K_s(k)`` per phase (shifted form on the periodic space)."""
         check_k_in_zone(k, self.pmap.lengths)
         self.k.value[:] = np.asarray(k, dtype=float)
-        return [self._reduced(form) for form in self._stiffness]
+        return [self.reduce(form) for form in self._stiffness]
 
-    def _combine(self, coefficients: Sequence[complex], matrices: Sequence[PETSc.Mat]) -> PETSc.Mat:
-        out = matrices[0].duplicate(copy=True)
-        out.scale(coefficients[0])
-        for c, A in zip(coefficients[1:], matrices[1:]):
-            out.axpy(c, A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-        return out
+    def quasi_periodic_operators(self, k: Sequence[float]) -> tuple[list[PETSc.Mat], list[PETSc.Mat], PETSc.Mat]:
+        """Unshifted ``K_s``, ``M_s`` on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` and its
+        prolongation ``P_k`` (theory.md §5.1). At zone edges ``P_k`` is real (weights ±1) and the operators
+        are real symmetric, so ``T(Ω)`` is complex *symmetric* (theory.md §8.1)."""
+        check_k_in_zone(k, self.pmap.lengths)
+        P_k = periodic.prolongation(self.pmap, k=k)
+        self.k.value[:] = 0.0
+        K = [self.reduce(form, P_k) for form in self._stiffness]
+        M = [self.reduce(form, P_k) for form in self._mass]
+        return K, M, P_k
 
     def polynomial_coefficients(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per phase, the coefficients (in increasing powers of Ω) of ``Q μ_s`` and ``Q Ω² ρ_s``."""
@@ -198,8 +244,7 @@ class BlochProblem:
         y.set(0.0)
         scale = 0.0
         for s, Ks, Ms in zip(self.slots, K, M or self._M_r):
-            mu = s.mu_num(omega) / s.mu_den(omega)
-            beta = s.beta_num(omega) / s.beta_den(omega)
+            mu, beta = s.mu(omega), s.beta(omega)
             Ks.mult(x, tmp)
             y.axpy(mu, tmp)
             Ms.mult(x, tmp)
@@ -216,30 +261,28 @@ class BlochProblem:
               residual_tol: float = 1e-6) -> BlochSolution:
         """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``."""
         K = self.stiffness(k)
-        if self.dispersive:
-            raw = self._solve_pep(K, nev, target, tol)
-        else:
-            raw = self._solve_eps(K, self._M_r, nev, target, tol)
-        pairs, filtered = self._filter(raw, K, self._M_r, residual_tol)
+        solution = self.eigenpairs(k, K, self._M_r, nev=nev, target=target, tol=tol, residual_tol=residual_tol)
         for A in K:
             A.destroy()
+        return solution
+
+    def eigenpairs(self, k: Sequence[float], K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat], *, nev: int = 6,
+                   target: float = 0.0, tol: float = 1e-10, residual_tol: float = 1e-6) -> BlochSolution:
+        """Physical eigenpairs of ``Σ_s μ_s(Ω) K_s − Ω² ρ_s(Ω) M_s`` for given reduced operators (shifted
+        periodic ones from :meth:`stiffness`, or quasi-periodic ones): EPS for constant media, PEP otherwise."""
+        solver = self._solve_pep if self.dispersive else self._solve_eps
+        pairs, filtered = self._filter(solver(K, M, nev, target, tol), K, M, residual_tol)
         return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
 
     def solve_quasi_periodic(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0,
                              tol: float = 1e-10) -> BlochSolution:
-        """Cross-check of :meth:`solve` for constant media: the unshifted operator (``k = 0`` in the forms)
-        on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` (Bloch-phase prolongation, theory.md §5.1).
+        """Cross-check of :meth:`solve`: the unshifted operator on the quasi-periodic space (theory.md §5.1).
         Its eigenvectors are the full Bloch waves ``u``, not their periodic parts."""
-        require(not self.dispersive, "the quasi-periodic cross-check is implemented for constant media")
-        check_k_in_zone(k, self.pmap.lengths)
-        P_k = periodic.prolongation(self.pmap, k=k)
-        self.k.value[:] = 0.0
-        K = [self._reduced(form, P_k) for form in self._stiffness]
-        M = [self._reduced(form, P_k) for form in self._mass]
-        pairs, filtered = self._filter(self._solve_eps(K, M, nev, target, tol), K, M, 1e-6)
+        K, M, P_k = self.quasi_periodic_operators(k)
+        solution = self.eigenpairs(k, K, M, nev=nev, target=target, tol=tol)
         for A in [*K, *M, P_k]:
             A.destroy()
-        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
+        return solution
 
     @staticmethod
     def _direct(ksp: PETSc.KSP) -> None:
@@ -253,8 +296,8 @@ class BlochProblem:
         self._direct(st.getKSP())
 
     def _solve_eps(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
-        A = self._combine([s.mu_num.coef[0] / s.mu_den.coef[0] for s in self.slots], K)
-        B = self._combine([s.beta_num.coef[2] / s.beta_den.coef[0] for s in self.slots], M)
+        A = linear_combination([s.mu_num.coef[0] / s.mu_den.coef[0] for s in self.slots], K)
+        B = linear_combination([s.beta_num.coef[2] / s.beta_den.coef[0] for s in self.slots], M)
         eps = SLEPc.EPS().create(self.mesh.comm)
         eps.setOperators(A, B)
         eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
@@ -276,20 +319,20 @@ class BlochProblem:
         B.destroy()
         return out
 
-    def pep_operators(self, K: Sequence[PETSc.Mat]) -> list[PETSc.Mat]:
+    def pep_operators(self, K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat] | None = None) -> list[PETSc.Mat]:
         """``A_j = Σ_s [Ω^j](Q μ_s) K_s − [Ω^j](Q Ω² ρ_s) M_s`` (theory.md §6), zero matrices trimmed."""
         coefs = self.polynomial_coefficients()
         n = max(max(len(a), len(b)) for a, b in coefs)
         mats = []
         for j in range(n):
             c = [a[j] if j < len(a) else 0.0 for a, _ in coefs] + [-b[j] if j < len(b) else 0.0 for _, b in coefs]
-            mats.append(None if np.allclose(c, 0.0) else self._combine(c, [*K, *self._M_r]))
+            mats.append(None if np.allclose(c, 0.0) else linear_combination(c, [*K, *(M or self._M_r)]))
         while mats and mats[-1] is None:
             mats.pop()
         return mats
 
-    def _solve_pep(self, K, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
-        mats = self.pep_operators(K)
+    def _solve_pep(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
+        mats = self.pep_operators(K, M)
         zero = next(A for A in mats if A is not None).duplicate()
         zero.zeroEntries()
         ops = [A if A is not None else zero for A in mats]
@@ -333,7 +376,7 @@ class BlochProblem:
         q_scale = max(np.abs(self.Q.coef).max(), 1.0)
         pairs = []
         for omega, x in raw:
-            if self.dispersive and abs(omega) < 1e-6:  # for constant media Ω = 0 at Γ is the first band
+            if self.dispersive and abs(omega) < STATIC_TOL:  # for constant media Ω = 0 at Γ is the first band
                 counts["static"] += 1
             elif omega.real <= 1e-9 and self.dispersive:  # mirror images, overdamped clusters on the imaginary axis
                 counts["nonpositive_real"] += 1
