@@ -21,36 +21,23 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_homog.bands import collect_modes, connect, k_path
-from fem_homog.bloch import POLARIZATIONS, BlochProblem, Phase
-from fem_homog.cells import CELL_DEFAULTS, INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
 from fem_homog.config import Config, log, run_driver
 from fem_homog.errors import require
 from fem_homog.io import jsonable, write_results
-from fem_homog.materials import constant, model_from_config
+from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
 from fem_homog.units import to_omega, to_reduced
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},
-    "material": {"matrix": 1.0, "inclusion": 8.9, "inclusion_model": "constant", "eps_inf": 1.0,
-                 "omega_p": 1.0, "gamma": 0.0, "poles": []},
+    "material": dict(MATERIAL_DEFAULTS),
     "physics": {"polarization": "TM"},
     "mesh": {"h": 0.05, "order": 2, "refine": 0},
     "fe": {"degree": 2},
     "bands": {"path": "GXMG", "points_per_segment": 8, "num_bands": 6, "target": 0.0, "max_targets": 4},
     "output": {"plot": True},
 }
-
-
-def phases_from_config(material: dict) -> list[Phase]:
-    """Matrix: constant ε; inclusion: ``material.inclusion`` or a Drude/Lorentz model (frequencies in 2πc/a)."""
-    kind = material["inclusion_model"]
-    require(material["matrix"] > 0, f"material.matrix must be positive, got {material['matrix']}")
-    # pole frequencies and dampings to Ω units; malformed poles are passed on for the model to refuse
-    poles = [[p[0], *to_omega(p[1:]).tolist()] if len(p) == 3 else p for p in material["poles"]]
-    inclusion = model_from_config(kind, value=material["inclusion"], eps_inf=material["eps_inf"],
-                                  omega_p=float(to_omega(material["omega_p"])),
-                                  gamma=float(to_omega(material["gamma"])), poles=poles)
-    return [Phase(MATRIX, constant(material["matrix"])), Phase(INCLUSION, inclusion)]
 
 
 def solve_k_point(problem: BlochProblem, k: np.ndarray, bands: dict) -> tuple[list, dict]:

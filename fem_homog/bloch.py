@@ -220,13 +220,16 @@ class BlochProblem:
         self.k.value[:] = np.asarray(k, dtype=float)
         return [self.reduce(form) for form in self._stiffness]
 
-    def quasi_periodic_operators(self, k: Sequence[float]) -> tuple[list[PETSc.Mat], list[PETSc.Mat], PETSc.Mat]:
-        """Unshifted ``K_s``, ``M_s`` on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` and its
-        prolongation ``P_k`` (theory.md §5.1). At zone edges ``P_k`` is real (weights ±1) and the operators
-        are real symmetric, so ``T(Ω)`` is complex *symmetric* (theory.md §8.1)."""
+    def quasi_periodic_operators(self, k: Sequence[float], shift: Sequence[float] | None = None
+                                 ) -> tuple[list[PETSc.Mat], list[PETSc.Mat], PETSc.Mat]:
+        """``K_s``, ``M_s`` on the quasi-periodic space ``u(y + n) = e^{ik·n} u(y)`` and its prolongation
+        ``P_k`` (theory.md §5.1). Unshifted by default; with ``shift = κ`` the stiffness is that of
+        ``e^{iκ·y} u`` (the Bloch problem at ``k + κ`` in the space of ``k``, the discretization HFH expands).
+        At zone edges ``P_k`` is real (weights ±1) and the unshifted operators are real symmetric, so
+        ``T(Ω)`` is complex *symmetric* (theory.md §8.1)."""
         check_k_in_zone(k, self.pmap.lengths)
         P_k = periodic.prolongation(self.pmap, k=k)
-        self.k.value[:] = 0.0
+        self.k.value[:] = 0.0 if shift is None else np.asarray(shift, dtype=float)
         K = [self.reduce(form, P_k) for form in self._stiffness]
         M = [self.reduce(form, P_k) for form in self._mass]
         return K, M, P_k

@@ -1,0 +1,82 @@
+"""What kind of macroscopic equation an HFH tensor gives (theory.md §8.2, §8.6 source term).
+
+The envelope equation ``T_ij ∂_i∂_j f + (Ω² − Ω0²) f = 0`` is classified by the eigenvalues of ``Re T``
+(symmetric part): all of one sign – *elliptic* (a band extremum: isotropic-like emission); one eigenvalue much
+smaller than the others – *parabolic* (strongly directional, waves along the other principal direction);
+mixed signs – *hyperbolic* (a saddle: X- or +-shaped emission along the characteristics).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+
+def classify(T: np.ndarray, parabolic_tol: float = 0.05) -> dict:
+    """Principal values/directions of ``Re T`` and the type of the effective operator.
+
+    Parameters
+    ----------
+    T
+        ``d × d`` (complex) HFH tensor.
+    parabolic_tol
+        ``|λ_min| / |λ_max|`` below which the operator counts as parabolic.
+
+    Returns
+    -------
+    dict
+        ``type`` ("elliptic" | "parabolic" | "hyperbolic"), ``extremum`` ("minimum" | "maximum" | "saddle"),
+        ``eigenvalues`` and ``directions`` (unit vectors) of ``Re T``, the ``anisotropy`` ratio
+        ``|λ_min|/|λ_max|`` and, for hyperbolic ``T``, the ``characteristic_angles_deg`` of the directions
+        where ``κ·Re T κ = 0`` (the emission directions).
+    """
+    S = np.real(0.5 * (T + T.T))
+    values, vectors = np.linalg.eigh(S)
+    size = np.abs(values)
+    ratio = float(size.min() / size.max()) if size.max() > 0 else 0.0
+    if len(values) > 1 and ratio < parabolic_tol:
+        kind = "parabolic"
+    elif np.all(values > 0) or np.all(values < 0):
+        kind = "elliptic"
+    else:
+        kind = "hyperbolic"
+    extremum = "minimum" if np.all(values > 0) else "maximum" if np.all(values < 0) else "saddle"
+    out = {"type": kind, "extremum": extremum, "eigenvalues": values.tolist(),
+           "directions": vectors.T.tolist(), "anisotropy": ratio}
+    if len(values) == 2 and values[0] < 0 < values[1]:
+        # κ = a e_0 + b e_1 with λ_0 a² + λ_1 b² = 0 → b/a = ±sqrt(−λ_0/λ_1)
+        slope = np.sqrt(-values[0] / values[1])
+        angles = [np.degrees(np.arctan2(*(vectors[:, 0] + s * slope * vectors[:, 1])[::-1])) % 180
+                  for s in (1, -1)]
+        out["characteristic_angles_deg"] = sorted(angles)
+    return out
+
+
+def _lattice_symmetries(d: int) -> list[np.ndarray]:
+    """The signed permutation matrices: the point group of the square/cubic lattice."""
+    mats = []
+    for perm in itertools.permutations(range(d)):
+        for signs in itertools.product((1, -1), repeat=d):
+            R = np.zeros((d, d))
+            R[np.arange(d), perm] = signs
+            mats.append(R)
+    return mats
+
+
+def star(k0: np.ndarray, T: np.ndarray | None, lengths: np.ndarray) -> list[dict]:
+    """The star of ``k0``: its distinct images under the square/cubic point group (modulo reciprocal lattice
+    vectors), each with its tensor ``R T R^T`` (theory.md §8.6: X and Y on a square lattice). Assumes the
+    crystal has the lattice's full symmetry; for rectangular cells only ``k0`` itself is returned."""
+    k0 = np.asarray(k0, dtype=float)
+    if not np.allclose(lengths, lengths[0]):
+        return [{"k": k0.tolist(), "T": None if T is None else T}]
+    period = 2 * np.pi / lengths[0]
+    points: list[dict] = []
+    for R in _lattice_symmetries(len(k0)):
+        k = R @ k0
+        k = k - period * np.round(k / period)
+        k[np.isclose(k, -period / 2)] = period / 2  # −π ≡ π
+        if not any(np.allclose(k, p["k"]) for p in points):
+            points.append({"k": k.tolist(), "T": None if T is None else R @ T @ R.T})
+    return points

@@ -1,0 +1,31 @@
+"""Run with ``mpiexec -n 2``: HFH tensors of a dispersive crystal on all ranks equal those on one rank (the
+bordered corrector system has its border rows on the last rank; the eigenvector's phase is normalised)."""
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+import fem_homog  # noqa: F401
+from fem_homog.bloch import BlochProblem, Phase
+from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.hfh import Selection, hfh_at_point
+from fem_homog.materials import DispersiveModel, constant
+
+pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
+
+
+def drude_rods_tensor(comm, point, band):
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "square", "side": 0.5}), h=0.1, order=2, comm=comm)
+    phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, DispersiveModel(1.0, drude=((2 * np.pi, 0.3),)))]
+    problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM", degree=2)
+    return hfh_at_point(problem, point, Selection(band=band, search_from=0.3))
+
+
+@pytest.mark.parametrize("point,band", [([np.pi, 0.0], 1), ([np.pi, np.pi], 1)])
+def test_serial_equals_parallel(point, band):
+    parallel = drude_rods_tensor(MPI.COMM_WORLD, point, band)
+    serial = drude_rods_tensor(MPI.COMM_SELF, point, band)
+    assert parallel.case == serial.case == "simple"
+    assert abs(parallel.omegas[0] - serial.omegas[0]) < 1e-9 * abs(serial.omegas[0])
+    assert np.allclose(parallel.T, serial.T, rtol=1e-7, atol=1e-9 * np.abs(serial.T).max())
+    assert parallel.solvability_multiplier < 1e-8

@@ -1,0 +1,47 @@
+"""drivers/hfh.py as a user runs it: defaults, the case it reports, the asymptotic error slope, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+FAST = ["--set", "mesh.h=0.1", "--set", "hfh.check_points=3", "--set", "output.plot=false"]
+
+
+def test_default_run_reports_a_hyperbolic_simple_mode(tmp_path, run_driver):
+    run_driver("hfh", FAST, tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["case"] == "simple"
+    assert results["classification"]["type"] == "hyperbolic"
+    T = np.array(results["T"])[..., 0]
+    assert T[0, 0] < 0 < T[1, 1]
+    assert len(results["star"]) == 2  # X and Y
+    for check in results["asymptotics"].values():
+        assert 3.5 < check["error_slope"] < 4.5
+    assert results["solvability_multiplier"] < 1e-10
+    assert (tmp_path / "config.toml").exists() and (tmp_path / "hfh_fields.bp").exists()
+
+
+def test_one_dimensional_drude_stack_config(tmp_path, run_driver):
+    """The seed's 1D Drude stack config: complex T of a band maximum at X, plots written."""
+    run_driver("hfh", ["--config", "drivers/configs/hfh_drude_stack_1d.toml", "--set", "mesh.h=0.05",
+                       "--set", "hfh.check_points=3"], tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["case"] == "simple" and results["classification"]["extremum"] == "maximum"
+    assert results["omega0"][1] < 0  # damped
+    assert (tmp_path / "hfh_asymptotics.png").exists()
+
+
+BAD = [(["--set", 'hfh.point="Q"'], "unknown hfh.point"),
+       (["--set", "hfh.point=[1.0]"], "must have 2 components"),
+       (["--set", "hfh.point=[4.0, 0.0]"], "outside the first Brillouin zone"),
+       (["--set", "hfh.band=0"], "hfh.band must be >= 1"),
+       (["--set", "hfh.repeated_tol=0.5"], "cluster_tol"),
+       (["--set", 'physics.polarization="XY"'], "unknown physics.polarization")]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[m for _, m in BAD])
+def test_bad_input(tmp_path, args, message, run_driver):
+    proc = run_driver("hfh", [*FAST, *args], tmp_path, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
