@@ -170,7 +170,7 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     require(bands["num_bands"] >= 1, f"bands.num_bands must be >= 1, got {bands['num_bands']}")
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"])
-    path = k_path(bands["path"], bands["points_per_segment"], geometry.dim, geometry.size)
+    path = k_path(bands["path"], bands["points_per_segment"], geometry.dim, geometry.lattice_vectors)
     if world.rank == 0:
         (out / "kpoints").mkdir(parents=True, exist_ok=True)
         if not resume:
@@ -185,7 +185,7 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"],
                      refine=config["mesh"]["refine"], comm=comm)
     problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization=config["physics"]["polarization"],
-                           degree=config["fe"]["degree"])
+                           degree=config["fe"]["degree"], lattice=geometry.lattice_vectors)
     sweep(problem, path, chunks(len(path.k), k_groups)[group], out, bands, resume)
     world.barrier()
     results = assemble(out, path, problem.V.dofmap.index_map.size_global, world.size, k_groups) \

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_homog.bands import POINTS
 from fem_homog.bloch import POLARIZATIONS, BlochProblem
 from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
 from fem_homog.config import Config, log, run_driver
@@ -26,6 +25,7 @@ from fem_homog.effective_operator import classify, star
 from fem_homog.errors import require
 from fem_homog.hfh import HFHResult, Selection, hfh_at_point
 from fem_homog.hfh_dispersion import compare_along, fitted_slope, probe_directions
+from fem_homog.lattice import high_symmetry_points
 from fem_homog.io import peak_memory_mb, write_fields, write_results
 from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
 from fem_homog.plotting import plot_fields
@@ -43,13 +43,15 @@ DEFAULTS: Config = {
 }
 
 
-def zone_point(point, lengths: np.ndarray) -> np.ndarray:
-    """``hfh.point``: a label of :data:`fem_homog.bands.POINTS` or a list of components (units 1/a)."""
-    d = len(lengths)
+def zone_point(point, lattice: np.ndarray) -> np.ndarray:
+    """``hfh.point``: a high-symmetry point of the lattice (:func:`fem_homog.lattice.high_symmetry_points`)
+    or a list of components (units 1/a)."""
+    d = len(lattice)
     if isinstance(point, str):
-        require(point in POINTS[d], f"unknown hfh.point '{point}' for a {d}D cell (known: "
-                                    f"{', '.join(POINTS[d])}, or a list of {d} numbers)")
-        return np.asarray(POINTS[d][point]) / lengths
+        known = high_symmetry_points(lattice)
+        require(point in known, f"unknown hfh.point '{point}' for this {d}D lattice (known: "
+                                f"{', '.join(known)}, or a list of {d} numbers)")
+        return known[point]
     require(len(point) == d, f"hfh.point must have {d} components, got {point}")
     return np.asarray(point, dtype=float)
 
@@ -63,7 +65,7 @@ def selection_from_config(hfh: dict) -> Selection:
                      search_from=float(to_omega(hfh["search_from"])))
 
 
-def summary(result: HFHResult, hfh: dict, lengths: np.ndarray) -> dict:
+def summary(result: HFHResult, hfh: dict, lattice: np.ndarray) -> dict:
     """The numbers of ``results.json`` that describe the effective model."""
     T = result.T if result.T is not None else None
     out = {"case": result.case, "k0": result.k0, "omega0": complex(to_reduced(result.omega0)),
@@ -78,21 +80,26 @@ def summary(result: HFHResult, hfh: dict, lengths: np.ndarray) -> dict:
     if result.T_blocks is not None:
         out["T_blocks"] = result.T_blocks
     if result.case in ("repeated", "nearby", "interior"):
-        out["slopes"] = {name: result.slopes(e) for name, e in probe_directions(result.k0, lengths).items()}
+        out["slopes"] = {name: result.slopes(e) for name, e in probe_directions(result.k0, lattice).items()}
     if result.case == "interior":
         out["gradient"] = result.gradient
         out["group_velocity"] = result.gradient / (2 * result.omega0.real)
     if T is not None:
         out["classification"] = classify(T, hfh["parabolic_tol"])
-        out["star"] = star(result.k0, T, lengths)
+        out["star"] = star(result.k0, T, lattice)
     return out
 
 
-def asymptotic_check(problem: BlochProblem, result: HFHResult, hfh: dict, lengths: np.ndarray) -> dict:
-    """Exact vs asymptotic bands along each probe direction; the error's fitted log-log slope."""
+def asymptotic_check(problem: BlochProblem, result: HFHResult, hfh: dict, lattice: np.ndarray) -> dict:
+    """Exact vs asymptotic bands along each probe direction; the error's fitted log-log slope (skipped with
+    ``hfh.check_points = 0``)."""
+    if hfh["check_points"] == 0:
+        return {}
+    require(hfh["check_points"] >= 2 and hfh["kappa_max"] > 0,
+            "hfh.check_points must be 0 (no check) or >= 2, and hfh.kappa_max positive")
     kappas = hfh["kappa_max"] * 0.5 ** np.arange(hfh["check_points"])[::-1]
     comparisons = {}
-    for name, e in probe_directions(result.k0, lengths).items():
+    for name, e in probe_directions(result.k0, lattice).items():
         comparisons[name] = compare_along(problem, result, e, kappas)
         log(f"  asymptotics along {name}: error slope {fitted_slope(kappas, comparisons[name].error):.2f}")
     return comparisons
@@ -145,7 +152,7 @@ def main(config: Config, out: Path) -> None:
     hfh = config["hfh"]
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"])
-    k0 = zone_point(hfh["point"], geometry.size)
+    k0 = zone_point(hfh["point"], geometry.lattice_vectors)
     selection = selection_from_config(hfh)
     log(f"hfh: {config['physics']['polarization']}, k0 = {np.round(k0, 6).tolist()}, "
         f"{'target' if selection.target else 'band'} {hfh['target'] if selection.target else hfh['band']}")
@@ -153,16 +160,16 @@ def main(config: Config, out: Path) -> None:
     start = time.perf_counter()
     cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"], refine=config["mesh"]["refine"])
     problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization=config["physics"]["polarization"],
-                           degree=config["fe"]["degree"])
+                           degree=config["fe"]["degree"], lattice=geometry.lattice_vectors)
     timings["mesh_and_setup"] = time.perf_counter() - start
     start = time.perf_counter()
     result = hfh_at_point(problem, k0, selection)
     timings["hfh"] = time.perf_counter() - start
-    numbers = summary(result, hfh, geometry.size)
+    numbers = summary(result, hfh, geometry.lattice_vectors)
     report(numbers)
 
     start = time.perf_counter()
-    comparisons = asymptotic_check(problem, result, hfh, geometry.size)
+    comparisons = asymptotic_check(problem, result, hfh, geometry.lattice_vectors)
     timings["asymptotic_check"] = time.perf_counter() - start
     numbers["asymptotics"] = {name: {"direction": c.direction, "kappa": c.kappa,
                                      "exact": to_reduced(c.exact), "hfh": to_reduced(c.predicted),
@@ -177,7 +184,7 @@ def main(config: Config, out: Path) -> None:
         f.name = name
     write_fields(out / "hfh_fields.bp", fields)
     if config["output"]["plot"]:
-        if cell.mesh.comm.rank == 0:
+        if cell.mesh.comm.rank == 0 and comparisons:
             plot(comparisons, result, out / "hfh_asymptotics.png")
         if cell.mesh.geometry.dim > 1:
             plot_fields([f for f in fields[:3]], [f"Re {n}" for n in names[:3]], out / "hfh_fields.png")

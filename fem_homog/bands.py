@@ -14,19 +14,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from fem_homog.errors import require
+from fem_homog.lattice import check_k_in_zone, high_symmetry_points
 from fem_homog.units import TWO_PI
 
 if TYPE_CHECKING:
     from fem_homog.bloch import BlochSolution
-
-# High-symmetry points of square/cubic lattices in units of 1/a; for rectangular/orthorhombic cells each
-# component j is divided by the period L_j (so M is the zone corner, often called S for rectangular lattices).
-POINTS = {
-    1: {"G": (0.0,), "X": (np.pi,)},
-    2: {"G": (0.0, 0.0), "X": (np.pi, 0.0), "Y": (0.0, np.pi), "M": (np.pi, np.pi)},
-    3: {"G": (0.0, 0.0, 0.0), "X": (np.pi, 0.0, 0.0), "M": (np.pi, np.pi, 0.0), "R": (np.pi, np.pi, np.pi)},
-}
-
 
 @dataclass(frozen=True)
 class KPath:
@@ -38,26 +30,26 @@ class KPath:
 
 
 def k_path(path: str | Sequence[Sequence[float]], points_per_segment: int, dim: int,
-           lengths: Sequence[float] | None = None) -> KPath:
-    """Sample a path given by letters (``"GXMG"``) or by a list of k-points, ``points_per_segment`` intervals
-    per segment, vertices included once; ``lengths`` are the cell's periods (default 1)."""
+           lattice: np.ndarray | None = None) -> KPath:
+    """Sample a path given by letters (``"GXMG"``; triangular lattice ``"GMKG"``) or by a list of k-points,
+    ``points_per_segment`` intervals per segment, vertices included once; ``lattice`` as in
+    :mod:`fem_homog.lattice` (default: the unit square/cubic lattice)."""
     require(points_per_segment >= 1, f"bands.points_per_segment must be >= 1, got {points_per_segment}")
-    L = np.ones(dim) if lengths is None else np.asarray(lengths, dtype=float)
+    lattice = np.eye(dim) if lattice is None else np.asarray(lattice, dtype=float)
     if isinstance(path, str):
-        known = POINTS[dim]
+        known = high_symmetry_points(lattice)
         for letter in path:
-            require(letter in known, f"unknown k-point '{letter}' in bands.path for a {dim}D lattice "
+            require(letter in known, f"unknown k-point '{letter}' in bands.path for this {dim}D lattice "
                                      f"(known: {', '.join(known)})")
-        vertices = [np.array(known[c]) / L for c in path]
+        vertices = [known[c] for c in path]
         names = list(path)
     else:
         vertices = [np.asarray(v, dtype=float) for v in path]
         names = ["" for _ in vertices]
+    require(len(vertices) >= 1, "bands.path is empty")
     for v in vertices:
         require(v.shape == (dim,), f"k-point {v.tolist()} must have {dim} components")
-        require(bool(np.all(np.abs(v) * L <= np.pi * (1 + 1e-12))),
-                f"k-point {v.tolist()} is outside the first Brillouin zone |k_j| <= π/L_j (L = {L.tolist()})")
-    require(len(vertices) >= 1, "bands.path is empty")
+        check_k_in_zone(v, lattice)
     ks, labels = [vertices[0]], [(0, names[0])]
     for a, b, name in zip(vertices[:-1], vertices[1:], names[1:]):
         for t in np.arange(1, points_per_segment + 1) / points_per_segment:

@@ -34,7 +34,8 @@ from slepc4py import SLEPc
 from forms import bloch as bloch_forms
 from fem_homog import periodic
 from fem_homog.coefficients import phase_function
-from fem_homog.errors import InputError, SolverError, require
+from fem_homog.errors import SolverError, require
+from fem_homog.lattice import check_k_in_zone
 from fem_homog.materials import DispersiveModel, constant
 
 POLARIZATIONS = ("TM", "TE")
@@ -181,10 +182,12 @@ class BlochProblem:
         ``"TM"`` (``u = E_z``) or ``"TE"`` (``u = H_z``); in 1D and 3D the same scalar equation.
     degree
         Lagrange degree.
+    lattice
+        Lattice vectors (rows, :mod:`fem_homog.lattice`); default: the box of the mesh (square lattices).
     """
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cell_tags: dolfinx.mesh.MeshTags, phases: Sequence[Phase], *,
-                 polarization: str = "TM", degree: int = 2):
+                 polarization: str = "TM", degree: int = 2, lattice: np.ndarray | None = None):
         require(polarization in POLARIZATIONS,
                 f"unknown polarization '{polarization}' (known: {', '.join(POLARIZATIONS)})")
         self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
@@ -197,7 +200,7 @@ class BlochProblem:
             self.indicators.append(chi)
             self._stiffness.append(dolfinx.fem.form(bloch_forms.bloch_stiffness(self.V, self.k, chi)))
             self._mass.append(dolfinx.fem.form(bloch_forms.bloch_mass(self.V, chi)))
-        self.pmap = periodic.periodic_map(self.V)
+        self.pmap = periodic.periodic_map(self.V, lattice)
         self.P = periodic.prolongation(self.pmap)
         self.slots = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
@@ -216,7 +219,7 @@ class BlochProblem:
 
     def stiffness(self, k: Sequence[float]) -> list[PETSc.Mat]:
         """Reduced ``K_s(k)`` per phase (shifted form on the periodic space)."""
-        check_k_in_zone(k, self.pmap.lengths)
+        check_k_in_zone(k, self.pmap.lattice)
         self.k.value[:] = np.asarray(k, dtype=float)
         return [self.reduce(form) for form in self._stiffness]
 
@@ -227,7 +230,7 @@ class BlochProblem:
         ``e^{iκ·y} u`` (the Bloch problem at ``k + κ`` in the space of ``k``, the discretization HFH expands).
         At zone edges ``P_k`` is real (weights ±1) and the unshifted operators are real symmetric, so
         ``T(Ω)`` is complex *symmetric* (theory.md §8.1)."""
-        check_k_in_zone(k, self.pmap.lengths)
+        check_k_in_zone(k, self.pmap.lattice)
         P_k = periodic.prolongation(self.pmap, k=k)
         self.k.value[:] = 0.0 if shift is None else np.asarray(shift, dtype=float)
         K = [self.reduce(form, P_k) for form in self._stiffness]
@@ -408,12 +411,3 @@ def _default_options(prefix: str, values: dict[str, str]) -> None:
     for key, value in values.items():
         if not options.hasName(key):
             options[key] = value
-
-
-def check_k_in_zone(k: Sequence[float], lengths: np.ndarray) -> None:
-    """The first Brillouin zone of a rectangular/orthorhombic lattice with periods ``L_j`` is
-    ``|k_j| ≤ π / L_j`` (``[−π, π]^d`` in units of 1/a for a square/cubic one)."""
-    k = np.asarray(k, dtype=float)
-    if k.shape != lengths.shape or np.any(np.abs(k) * lengths > np.pi * (1 + 1e-12)):
-        raise InputError(f"k-point {k.tolist()} is outside the first Brillouin zone |k_j| <= π/L_j "
-                         f"(L = {lengths.tolist()})")

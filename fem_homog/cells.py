@@ -25,6 +25,7 @@ from mpi4py import MPI
 import dolfinx.io.gmsh
 import dolfinx.mesh
 from fem_homog.errors import require
+from fem_homog.lattice import hexagon_vertices, lattice_vectors
 
 MATRIX = 1
 INCLUSION = 2
@@ -74,7 +75,9 @@ class CellGeometry:
 
     ``kind`` is ``"inclusions"`` (a matrix with the listed inclusions), ``"laminate"`` (a layer of the
     inclusion phase of volume fraction ``fraction`` normal to the axis ``normal``, centred in the cell) or
-    ``"checkerboard"`` (2D, four squares, the inclusion phase on the anti-diagonal).
+    ``"checkerboard"`` (2D, four squares, the inclusion phase on the anti-diagonal). ``lattice`` is
+    ``"square"`` (the box ``[0, L_1] × … × [0, L_d]``) or ``"hexagonal"`` (2D inclusions in the Wigner–Seitz
+    hexagon of the unit triangular lattice, centred at the origin; :mod:`fem_homog.lattice`).
     """
 
     dim: int
@@ -83,14 +86,28 @@ class CellGeometry:
     fraction: float = 0.5
     normal: tuple[float, ...] = ()
     lengths: tuple[float, ...] = ()
+    lattice: str = "square"
 
     def __post_init__(self) -> None:
         validate(self)
 
     @property
     def size(self) -> np.ndarray:
-        """Side lengths of the cell box ``[0, L_1] × … × [0, L_d]`` (a unit cell by default)."""
+        """Extent of the cell's bounding box: the side lengths ``L_j`` of a box cell (1 by default), the
+        width and height of the hexagonal cell."""
+        if self.lattice == "hexagonal":
+            return np.ptp(hexagon_vertices(), axis=0)
         return np.asarray(self.lengths, dtype=float) if self.lengths else np.ones(self.dim)
+
+    @property
+    def lattice_vectors(self) -> np.ndarray:
+        """The lattice vectors (rows) the cell is periodic with."""
+        return lattice_vectors(self.lattice, self.dim, self.lengths)
+
+    @property
+    def volume(self) -> float:
+        """``|Y|``, the cell's area/volume."""
+        return float(abs(np.linalg.det(self.lattice_vectors)))
 
     def nominal_inclusion_fraction(self) -> float:
         """Exact volume fraction of the inclusion phase (for straight-sided or exactly curved meshes)."""
@@ -98,7 +115,7 @@ class CellGeometry:
             return self.fraction
         if self.kind == "checkerboard":
             return 0.5
-        return sum(_volume(inc) for inc in self.inclusions) / float(np.prod(self.size))
+        return sum(_volume(inc) for inc in self.inclusions) / self.volume
 
 
 @dataclass
@@ -138,6 +155,14 @@ def validate(geo: CellGeometry) -> None:
     require(geo.dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {geo.dim}")
     require(not geo.lengths or (len(geo.lengths) == geo.dim and min(geo.lengths) > 0),
             f"cell.lengths must be {geo.dim} positive numbers, got {list(geo.lengths)}")
+    lattice_vectors(geo.lattice, geo.dim, geo.lengths)  # refuses unknown lattices and bad combinations
+    if geo.lattice == "hexagonal":
+        require(geo.kind == "inclusions", "the hexagonal cell holds inclusions (not a laminate or checkerboard)")
+        require(len(geo.inclusions) > 0, "the cell has no inclusion")
+        for inc in geo.inclusions:
+            _validate_in_hexagon(inc)
+        _check_no_overlap(geo.inclusions)
+        return
     if geo.kind == "laminate":
         require(0.0 < geo.fraction < 1.0, f"cell.fraction must lie in (0, 1), got {geo.fraction}")
         _axis_of(geo.normal, geo.dim)
@@ -153,6 +178,18 @@ def validate(geo: CellGeometry) -> None:
 
 
 def _validate_inclusion(inc: Inclusion, dim: int, size: np.ndarray) -> None:
+    _validate_shape(inc, dim)
+    r = inc.circumradius()
+    require(2.0 * inc.inradius() < size.min() - _GAP,
+            f"{inc.shape} of size {2 * inc.inradius():g} touches or overlaps its own periodic image "
+            "across the cell boundary (it must be smaller than the cell)")
+    lo, hi = _extent(inc)
+    require(bool(np.all(lo > _GAP) and np.all(hi < size - _GAP)),
+            f"{inc.shape} at centre {list(inc.centre)} (extent {r:g}) crosses or touches the periodic cell "
+            "boundary; move it inside the cell")
+
+
+def _validate_shape(inc: Inclusion, dim: int) -> None:
     require(inc.shape in INCLUSION_SHAPES[dim],
             f"unknown {dim}D inclusion shape '{inc.shape}' (known: {', '.join(INCLUSION_SHAPES[dim])})")
     require(len(inc.centre) == dim, f"inclusion centre {list(inc.centre)} must have {dim} coordinates")
@@ -162,14 +199,18 @@ def _validate_inclusion(inc: Inclusion, dim: int, size: np.ndarray) -> None:
         require(min(inc.semi_axes) > 0.0, f"ellipse semi-axes must be positive, got {list(inc.semi_axes)}")
     else:
         require(inc.side > 0.0, f"{inc.shape} side must be positive, got {inc.side}")
-    r = inc.circumradius()
-    require(2.0 * inc.inradius() < size.min() - _GAP,
-            f"{inc.shape} of size {2 * inc.inradius():g} touches or overlaps its own periodic image "
-            "across the cell boundary (it must be smaller than the cell)")
-    lo, hi = _extent(inc)
-    require(bool(np.all(lo > _GAP) and np.all(hi < size - _GAP)),
-            f"{inc.shape} at centre {list(inc.centre)} (extent {r:g}) crosses or touches the periodic cell "
-            "boundary; move it inside the cell")
+
+
+def _validate_in_hexagon(inc: Inclusion) -> None:
+    """An inclusion of the hexagonal cell lies inside the hexagon (inradius 1/2) with a gap: its bounding
+    ball against each of the six edges."""
+    _validate_shape(inc, 2)
+    angles = np.radians(60.0 * np.arange(6))  # edge normals: ±a_1, ±a_2, ±(a_2 − a_1) directions
+    normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    reach = normals @ np.asarray(inc.centre) + inc.circumradius()
+    require(bool(np.all(reach < 0.5 - _GAP)),
+            f"{inc.shape} at centre {list(inc.centre)} (extent {inc.circumradius():g}) crosses or touches the "
+            "hexagonal cell boundary (inradius 1/2, centred at the origin); move or shrink it")
 
 
 def _extent(inc: Inclusion) -> tuple[np.ndarray, np.ndarray]:
@@ -253,11 +294,19 @@ def _add_box(lo: Sequence[float], hi: Sequence[float], dim: int) -> int:
     return occ.addBox(*lo, *size)
 
 
+def _add_hexagon() -> int:
+    """The Wigner–Seitz hexagon of the unit triangular lattice, centred at the origin."""
+    occ = gmsh.model.occ
+    points = [occ.addPoint(x, y, 0.0) for x, y in hexagon_vertices()]
+    lines = [occ.addLine(points[i], points[(i + 1) % 6]) for i in range(6)]
+    return occ.addPlaneSurface([occ.addCurveLoop(lines)])
+
+
 def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
     """Build the OCC geometry; return the (matrix, inclusion) entity tags after fragmenting."""
     d, L = geo.dim, geo.size.tolist()
     if geo.kind == "inclusions":
-        cell = _add_box([0.0] * d, L, d)
+        cell = _add_hexagon() if geo.lattice == "hexagonal" else _add_box([0.0] * d, L, d)
         tools = [_add_inclusion(inc) for inc in geo.inclusions]
     elif geo.kind == "laminate":
         axis = _axis_of(geo.normal, d)
@@ -307,6 +356,25 @@ def _set_periodic(size: np.ndarray) -> None:
                 raise RuntimeError(f"gmsh: no periodic partner for face entity {s} on x_{j} = L_{j}")
 
 
+def _set_periodic_hexagon() -> None:
+    """Make each hexagon edge with outward normal ``n`` (angles 0°, 60°, 120°: ``a_1``, ``a_2``, ``a_2 − a_1``)
+    a copy of the opposite edge translated by ``n`` (opposite edges are one period apart)."""
+    curves = [t for _, t in gmsh.model.getEntities(1)]
+    centres = {t: np.array(gmsh.model.occ.getCenterOfMass(1, t)[:2]) for t in curves}
+
+    def edge_at(point: np.ndarray) -> int:
+        found = [t for t, c in centres.items() if np.allclose(c, point, atol=1e-7)]
+        if len(found) != 1:
+            raise RuntimeError(f"gmsh: expected one hexagon edge centred at {point.tolist()}, found {found}")
+        return found[0]
+
+    for angle in (0.0, 60.0, 120.0):
+        n = np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+        affine = np.eye(4)
+        affine[:2, 3] = n
+        gmsh.model.mesh.setPeriodic(1, [edge_at(0.5 * n)], [edge_at(-0.5 * n)], affine.ravel().tolist())
+
+
 def _grade_towards_points(h: float, reach: float) -> None:
     """Refine towards every geometry point (the checkerboard's four-phase corners, where the corrector is
     singular): element size grows linearly from ``h/40`` at a corner to ``h`` at distance ``0.2``."""
@@ -329,7 +397,10 @@ def build_model(geo: CellGeometry) -> None:
     d = geo.dim
     gmsh.model.addPhysicalGroup(d, matrix, MATRIX, name="matrix")
     gmsh.model.addPhysicalGroup(d, inclusion, INCLUSION, name="inclusion")
-    _set_periodic(geo.size)
+    if geo.lattice == "hexagonal":
+        _set_periodic_hexagon()
+    else:
+        _set_periodic(geo.size)
 
 
 def set_mesh_options(geo: CellGeometry, h: float) -> None:
@@ -486,7 +557,7 @@ def _project(x: np.ndarray, inclusions: Sequence[Inclusion]) -> np.ndarray:
     return np.array([candidates[k][1][i] for i, k in enumerate(nearest)])
 
 
-CELL_DEFAULTS = {"dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2], "angle": 0.0,
+CELL_DEFAULTS = {"lattice": "square", "dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2], "angle": 0.0,
                  "centre": [], "fraction": 0.5, "normal": [], "inclusions": [], "lengths": []}
 """The ``[cell]`` section every driver accepts (see :func:`geometry_from_config`)."""
 
@@ -494,7 +565,8 @@ CELL_DEFAULTS = {"dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_
 def geometry_from_config(cell: dict) -> CellGeometry:
     """Translate the ``[cell]`` config section into a :class:`CellGeometry`.
 
-    Keys: ``dim``, ``lengths`` (side lengths of a rectangular/orthorhombic cell; default 1),
+    Keys: ``lattice`` (``"square"``, or ``"hexagonal"``: the triangular lattice's hexagonal cell, centred at
+    the origin), ``dim``, ``lengths`` (side lengths of a rectangular/orthorhombic cell; default 1),
     ``shape`` (one of :data:`CELL_SHAPES`), ``radius`` (circle/sphere), ``side``
     (square/cube), ``semi_axes`` and ``angle`` (ellipse, square), ``centre`` (default: cell centre),
     ``fraction`` and ``normal`` (laminate; default ``e_1``), ``inclusions`` (shape ``"inclusions"``: a list of
@@ -507,21 +579,31 @@ def geometry_from_config(cell: dict) -> CellGeometry:
             f"unknown {dim}D cell.shape '{shape}' (known: {', '.join(CELL_SHAPES[dim])})")
     lengths = tuple(float(v) for v in cell.get("lengths") or [])
     require(not lengths or len(lengths) == dim, f"cell.lengths must have {dim} entries, got {list(lengths)}")
+    lattice = str(cell.get("lattice", "square"))
+    lattice_vectors(lattice, dim, lengths)  # unknown lattices, a 3D or stretched hexagonal cell
+    if lattice == "hexagonal":
+        require(shape in INCLUSION_SHAPES[2] + ("inclusions",),
+                f"cell.shape '{shape}' is not available on the hexagonal lattice (inclusions only)")
+        tables = cell.get("inclusions") if shape == "inclusions" else [{**cell, "shape": shape}]
+        require(isinstance(tables, list) and len(tables) > 0,
+                "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
+        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, [0.0, 0.0]) for t in tables),
+                            lengths=lengths, lattice=lattice)
     middle = [0.5 * v for v in lengths] if lengths else [0.5] * dim
     if shape == "laminate":
         normal = cell.get("normal") or [1.0] + [0.0] * (dim - 1)
         return CellGeometry(dim, "laminate", fraction=float(cell.get("fraction", 0.5)),
-                            normal=tuple(float(v) for v in normal), lengths=lengths)
+                            normal=tuple(float(v) for v in normal), lengths=lengths, lattice=lattice)
     if shape == "checkerboard":
-        return CellGeometry(dim, "checkerboard", lengths=lengths)
+        return CellGeometry(dim, "checkerboard", lengths=lengths, lattice=lattice)
     if shape == "inclusions":
         tables = cell.get("inclusions", [])
         require(isinstance(tables, list) and len(tables) > 0,
                 "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
         return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, middle) for t in tables),
-                            lengths=lengths)
+                            lengths=lengths, lattice=lattice)
     return CellGeometry(dim, "inclusions", inclusions=(_inclusion({**cell, "shape": shape}, middle),),
-                        lengths=lengths)
+                        lengths=lengths, lattice=lattice)
 
 
 def _inclusion(table: dict, middle: list[float]) -> Inclusion:

@@ -62,15 +62,15 @@ class CellSolution:
 
 
 def _solve_load_cases(V: dolfinx.fem.FunctionSpace, bilinear: ufl.Form, loads: list[ufl.Form], *,
-                      method: str, rtol: float, timings: Timings) -> tuple[list[dolfinx.fem.Function],
-                                                                           list[int], int]:
+                      lattice: np.ndarray, method: str, rtol: float,
+                      timings: Timings) -> tuple[list[dolfinx.fem.Function], list[int], int]:
     """Solve ``a(u_J, v) = L_J(v)`` on the periodic subspace for every load ``L_J``, one set-up for all."""
     with timings.stage("assemble"):
         K = dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(bilinear))
         K.assemble()
         load_forms = [dolfinx.fem.form(L) for L in loads]
     with timings.stage("prolongation"):
-        pmap = periodic.periodic_map(V)
+        pmap = periodic.periodic_map(V, lattice)
         P = periodic.prolongation(pmap)
         K_r = periodic.reduce_matrix(K, P)
     with timings.stage("setup"):
@@ -159,9 +159,9 @@ def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, meth
     d = cell.mesh.geometry.dim
     chi, its, reduced = _solve_load_cases(
         V, cp.conductivity_bilinear(V, A), [cp.conductivity_load(V, A, k) for k in range(d)],
-        method=method, rtol=rtol, timings=timings)
+        lattice=cell.geometry.lattice_vectors, method=method, rtol=rtol, timings=timings)
     with timings.stage("postprocess"):
-        volume = float(np.prod(cell.geometry.size))
+        volume = cell.geometry.volume
         flux = integrate_components(cp.conductivity_flux_matrix(A, chi), cell.mesh) / volume
         energy = integrate_components(cp.conductivity_energy_matrix(A, chi), cell.mesh) / volume
     for k, c in enumerate(chi):
@@ -183,9 +183,9 @@ def elasticity(cell: CellMesh, lmbda: ufl.core.expr.Expr, mu: ufl.core.expr.Expr
     n = len(cp.voigt_pairs(d))
     w, its, reduced = _solve_load_cases(
         V, cp.elasticity_bilinear(V, lmbda, mu), [cp.elasticity_load(V, lmbda, mu, J) for J in range(n)],
-        method=method, rtol=rtol, timings=timings)
+        lattice=cell.geometry.lattice_vectors, method=method, rtol=rtol, timings=timings)
     with timings.stage("postprocess"):
-        volume = float(np.prod(cell.geometry.size))
+        volume = cell.geometry.volume
         flux = integrate_components(cp.elasticity_flux_matrix(lmbda, mu, w), cell.mesh) / volume
         energy = integrate_components(cp.elasticity_energy_matrix(lmbda, mu, w), cell.mesh) / volume
     names = ["11", "22", "12"] if d == 2 else ["11", "22", "33", "23", "13", "12"]

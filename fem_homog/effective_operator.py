@@ -64,12 +64,13 @@ def _lattice_symmetries(d: int) -> list[np.ndarray]:
     return mats
 
 
-def star(k0: np.ndarray, T: np.ndarray | None, lengths: np.ndarray) -> list[dict]:
+def star(k0: np.ndarray, T: np.ndarray | None, lattice: np.ndarray) -> list[dict]:
     """The star of ``k0``: its distinct images under the square/cubic point group (modulo reciprocal lattice
     vectors), each with its tensor ``R T R^T`` (theory.md §8.6: X and Y on a square lattice). Assumes the
-    crystal has the lattice's full symmetry; for rectangular cells only ``k0`` itself is returned."""
+    crystal has the lattice's full symmetry; for rectangular and hexagonal cells only ``k0`` is returned."""
     k0 = np.asarray(k0, dtype=float)
-    if not np.allclose(lengths, lengths[0]):
+    lengths = np.diag(lattice)
+    if not (np.allclose(lattice, np.diag(lengths)) and np.allclose(lengths, lengths[0])):
         return [{"k": k0.tolist(), "T": None if T is None else T}]
     period = 2 * np.pi / lengths[0]
     points: list[dict] = []

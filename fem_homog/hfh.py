@@ -32,14 +32,9 @@ from fem_homog.bands import collect_modes
 from fem_homog.bloch import STATIC_TOL, BlochProblem, Eigenpair, linear_combination
 from fem_homog.bordered import solve_bordered
 from fem_homog.errors import InputError, require
+from fem_homog.lattice import is_zone_edge
 
 CASES = ("simple", "repeated", "nearby", "interior", "low_frequency")
-
-
-def is_zone_edge(k0: Sequence[float], lengths: np.ndarray) -> bool:
-    """Whether every ``k_j L_j`` is 0 or ±π (periodic/antiperiodic in each direction)."""
-    angle = np.abs(np.asarray(k0, dtype=float) * lengths)
-    return bool(np.all(np.isclose(angle, 0.0, atol=1e-12) | np.isclose(angle, np.pi, atol=1e-12)))
 
 
 def tdot(x: PETSc.Vec, A: PETSc.Mat | None, y: PETSc.Vec) -> complex:
@@ -424,7 +419,7 @@ def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selectio
         require(index < len(modes), f"hfh.band {selection.band} not found at k = {ops.k0.tolist()} "
                                     f"(only {len(modes) + int(acoustic)} bands converged)")
         chosen = modes[index]
-    if not is_zone_edge(ops.k0, problem.pmap.lengths):
+    if not is_zone_edge(ops.k0, problem.pmap.lattice):
         return interior(ops, chosen)
     repeated = _cluster(modes, chosen, selection.repeated_tol)
     if len(repeated) > 1:

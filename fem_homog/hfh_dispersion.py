@@ -14,12 +14,14 @@ import numpy as np
 
 from fem_homog.bloch import BlochProblem
 from fem_homog.hfh import HFHResult
+from fem_homog.lattice import in_first_zone
 
 
-def probe_directions(k0: np.ndarray, lengths: np.ndarray) -> dict[str, np.ndarray]:
-    """Unit directions along the axes (and the diagonal in 2D), pointing into the first zone from ``k0``."""
+def probe_directions(k0: np.ndarray, lattice: np.ndarray) -> dict[str, np.ndarray]:
+    """Unit directions along the axes (and the diagonal in 2D), each pointing into the first zone from ``k0``."""
     d = len(k0)
-    inward = np.where(np.isclose(np.abs(k0 * lengths), np.pi), -np.sign(k0), 1.0)
+    step = 1e-3 * np.pi / np.abs(lattice).max()
+    inward = np.array([1.0 if in_first_zone(k0 + step * e, lattice) else -1.0 for e in np.eye(d)])
     names = ["x", "y", "z"][:d]
     out = {name: inward * np.eye(d)[j] for j, name in enumerate(names)}
     if d == 2:

@@ -4,19 +4,20 @@ dolfinx has no periodic boundary conditions (and ``dolfinx_mpc`` is not availabl
 represented by the full Lagrange space ``V`` on a cell mesh with matching opposite faces, plus a prolongation
 ``P`` from "reduced" (master) dofs to all dofs:
 
-* a dof of a node on a face ``y_j = y_j^max`` (a *slave*) takes the value of the dof at its image with every
-  such coordinate moved to the opposite face (all corners map to one master), times a weight;
+* the nodes on the cell boundary fall into classes of periodic images (nodes that differ by a lattice vector:
+  opposite faces of a box, all corners together; the three pairs of opposite edges of a hexagonal cell);
+  the node of each class with the smallest global number is its *master*, the others are *slaves*;
 * every other dof is a master and maps to itself with weight 1.
 
-The weight of a slave at ``y_m + n`` (``n`` an integer lattice vector, in units of the cell lengths) is
-``exp(i k·n)``: 1 for periodic functions, ±1 for (anti)periodic ones at Brillouin-zone edges and a Bloch phase
-for quasi-periodic ones. Reduced operators are ``A_r = P^H A P``, ``b_r = P^H b`` and ``u = P u_r``.
+The weight of a slave at ``y_m + Σ n_j a_j`` (``n`` integer, ``a_j`` the lattice vectors) is ``exp(i k·Σ n_j a_j)``:
+1 for periodic functions, ±1 for (anti)periodic ones at Brillouin-zone edges and a Bloch phase for
+quasi-periodic ones. Reduced operators are ``A_r = P^H A P``, ``b_r = P^H b`` and ``u = P u_r``.
 
-Parallel design: each rank owns the slaves among its owned dofs. The masters that can be the image of a slave
-lie on the faces ``y_j = y_j^min``; their coordinates and reduced global numbers are gathered on every rank
-(only boundary data), and each rank matches its own slaves against them with a k-d tree. Rows of ``P`` are in
-dolfinx's global dof numbering, so ``P`` composes with matrices from :mod:`dolfinx.fem.petsc` directly. The node
-match is built once per space (:class:`PeriodicMap`) and reused for every k-point (:func:`prolongation`).
+Parallel design: the owned boundary nodes of every rank (coordinates and global numbers: boundary data only)
+are gathered on all ranks, which build the same classes with a k-d tree (a query per lattice translation) and
+a connected-components pass. Rows of ``P`` are in dolfinx's global dof numbering, so ``P`` composes with
+matrices from :mod:`dolfinx.fem.petsc` directly. The node match is built once per space (:class:`PeriodicMap`)
+and reused for every k-point (:func:`prolongation`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ from typing import Sequence
 
 import numpy as np
 from mpi4py import MPI
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 import dolfinx.fem
 import dolfinx.fem.petsc
+import dolfinx.mesh
 from petsc4py import PETSc
 from fem_homog.errors import InputError, require_collective
+from fem_homog.lattice import bloch_angles, translations
 
 _MATCH_TOL = 1e-8  # relative to the cell size: gmsh copies periodic nodes exactly, up to round-off
 
@@ -44,12 +49,12 @@ class PeriodicMap:
     ----------
     V
         The (scalar or blocked) Lagrange space.
-    lower, lengths
-        The cell box ``[lower, lower + lengths]`` (from the mesh nodes, over all ranks).
+    lattice
+        The lattice vectors (rows ``a_j``) the cell is periodic with.
     reduced_node
         For each owned node, the global number of its master among the reduced nodes.
     shift
-        For each owned node, the lattice vector ``n`` with ``y_node = y_master + n * lengths`` (0 for masters).
+        For each owned node, the integers ``n`` with ``y_node = y_master + Σ n_j a_j`` (0 for masters).
     num_reduced_local, reduced_offset
         How many reduced nodes this rank owns, and the global number of its first one.
     num_reduced_global
@@ -57,8 +62,7 @@ class PeriodicMap:
     """
 
     V: dolfinx.fem.FunctionSpace
-    lower: np.ndarray
-    lengths: np.ndarray
+    lattice: np.ndarray
     reduced_node: np.ndarray
     shift: np.ndarray
     num_reduced_local: int
@@ -74,7 +78,8 @@ class PeriodicMap:
         return self.V.mesh.comm
 
 
-def _cell_box(x: np.ndarray, comm: MPI.Comm, gdim: int) -> tuple[np.ndarray, np.ndarray]:
+def _box_lattice(x: np.ndarray, comm: MPI.Comm, gdim: int) -> np.ndarray:
+    """The lattice of a box cell, ``diag(L)``, from the extent of the mesh nodes over all ranks."""
     lo = np.full(gdim, np.inf)
     hi = np.full(gdim, -np.inf)
     if len(x):
@@ -82,68 +87,112 @@ def _cell_box(x: np.ndarray, comm: MPI.Comm, gdim: int) -> tuple[np.ndarray, np.
     lo_all, hi_all = np.empty(gdim), np.empty(gdim)
     comm.Allreduce(np.ascontiguousarray(lo, dtype=float), lo_all, op=MPI.MIN)
     comm.Allreduce(np.ascontiguousarray(hi, dtype=float), hi_all, op=MPI.MAX)
-    return lo_all, hi_all - lo_all
+    return np.diag(hi_all - lo_all)
 
 
-def periodic_map(V: dolfinx.fem.FunctionSpace) -> PeriodicMap:
-    """Match the nodes of ``V`` on the faces ``y_j = max`` to their images on ``y_j = min``.
+def _boundary_nodes(V: dolfinx.fem.FunctionSpace) -> np.ndarray:
+    """Owned nodes (block indices) on the exterior facets of the cell mesh."""
+    mesh = V.mesh
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    facets = dolfinx.mesh.exterior_facet_indices(mesh.topology)
+    nodes = dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
+    return nodes[nodes < V.dofmap.index_map.size_local]
+
+
+def _image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of boundary nodes that are lattice translates of one another: a component label per node and
+    whether each node has at least one image (a periodic mesh has one for every boundary node)."""
+    tree = cKDTree(x)
+    rows, cols = [], []
+    for t in translations(lattice):
+        dist, nearest = tree.query(x + t, distance_upper_bound=tol)
+        hit = np.isfinite(dist)
+        rows.append(np.flatnonzero(hit))
+        cols.append(nearest[hit])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(x), len(x)))
+    _, label = connected_components(graph, directed=False)
+    has_image = np.zeros(len(x), dtype=bool)
+    has_image[rows] = True
+    return label, has_image
+
+
+def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None) -> PeriodicMap:
+    """Group the boundary nodes of ``V`` into classes of periodic images and pick a master for each.
+
+    Parameters
+    ----------
+    V
+        Lagrange space (scalar or blocked) on a periodic cell mesh.
+    lattice
+        Lattice vectors (rows); default: the box spanned by the mesh nodes (square/rectangular/cubic cells).
 
     Raises
     ------
     InputError
-        If a node on a face has no partner on the opposite face (the mesh is not periodic).
+        If a boundary node has no periodic image (the mesh is not periodic).
     """
     comm = V.mesh.comm
     gdim = V.mesh.geometry.dim
     index_map = V.dofmap.index_map
     n_owned = index_map.size_local
     x = V.tabulate_dof_coordinates()[:n_owned, :gdim]
-    lower, lengths = _cell_box(x, comm, gdim)
-    tol = _MATCH_TOL * lengths.max()
+    lattice = _box_lattice(x, comm, gdim) if lattice is None else np.asarray(lattice, dtype=float)
+    tol = _MATCH_TOL * np.abs(lattice).max()
 
-    shift = (np.abs(x - (lower + lengths)) < tol).astype(np.int64)
-    is_slave = shift.any(axis=1)
+    boundary = _boundary_nodes(V)
+    global_id = index_map.local_to_global(np.arange(n_owned, dtype=np.int32)).astype(np.int64)
+    all_x = np.concatenate(comm.allgather(x[boundary])).reshape(-1, gdim)
+    all_id = np.concatenate(comm.allgather(global_id[boundary]))
+    label, has_image = _image_classes(all_x, lattice, tol)
+    smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, label, all_id)  # the master of a class: its smallest global node number
+    sorter = np.argsort(all_id)
+    master = sorter[np.searchsorted(all_id, smallest[label], sorter=sorter)]  # gathered index of the master
+    is_master = master == np.arange(len(all_id))
+    start = comm.exscan(len(boundary)) or 0
+    mine = np.arange(start, start + len(boundary))  # this rank's nodes among the gathered ones
+    is_slave = np.zeros(n_owned, dtype=bool)
+    is_slave[boundary] = ~is_master[mine]
     num_reduced_local = int(np.count_nonzero(~is_slave))
     reduced_offset = comm.exscan(num_reduced_local) or 0
     num_reduced_global = comm.allreduce(num_reduced_local)
-
     reduced_node = np.full(n_owned, -1, dtype=np.int64)
     reduced_node[~is_slave] = reduced_offset + np.arange(num_reduced_local)
 
-    # Masters that can be the image of a slave: non-slaves on a lower face. Gather them everywhere.
-    on_lower = (~is_slave) & (np.abs(x - lower) < tol).any(axis=1)
-    cand_x = np.concatenate(comm.allgather(x[on_lower]))
-    cand_id = np.concatenate(comm.allgather(reduced_node[on_lower]))
+    # reduced numbers of the gathered masters, then of this rank's slaves
+    reduced_of_gathered = np.concatenate(comm.allgather(reduced_node[boundary]))
+    slaves = boundary[~is_master[mine]]
+    reduced_node[slaves] = reduced_of_gathered[master[mine][~is_master[mine]]]
+    shift = np.zeros((n_owned, gdim), dtype=np.int64)
+    offsets = all_x[mine] - all_x[master[mine]]
+    shift[boundary] = np.rint(np.linalg.solve(lattice.T, offsets.T).T).astype(np.int64)
 
-    slaves = np.flatnonzero(is_slave)
-    images = x[slaves] - shift[slaves] * lengths
+    lonely = np.flatnonzero(~has_image[mine])
     problem = None
-    if len(slaves) and len(cand_x):
-        dist, nearest = cKDTree(cand_x).query(images)
-        reduced_node[slaves] = np.where(dist <= tol, cand_id[nearest], -1)
-    unmatched = np.flatnonzero(reduced_node < 0)
-    if len(unmatched):
-        where = np.searchsorted(slaves, unmatched[0])
-        problem = (f"the mesh is not periodic: the node at {x[unmatched[0]].tolist()} has no partner at "
-                   f"{images[where].tolist()} on the opposite face ({len(unmatched)} unmatched nodes on rank "
-                   f"{comm.rank}); mesh the cell with matching opposite faces (gmsh setPeriodic)")
+    if len(lonely):
+        problem = (f"the mesh is not periodic: the boundary node at {all_x[mine][lonely[0]].tolist()} has no "
+                   f"periodic image ({len(lonely)} such nodes on rank {comm.rank}); mesh the cell with matching "
+                   "opposite faces (gmsh setPeriodic)")
     require_collective(comm, problem)
-    return PeriodicMap(V=V, lower=lower, lengths=lengths, reduced_node=reduced_node, shift=shift,
+    return PeriodicMap(V=V, lattice=lattice, reduced_node=reduced_node, shift=shift,
                        num_reduced_local=num_reduced_local, reduced_offset=reduced_offset,
                        num_reduced_global=num_reduced_global)
 
 
-def _phases(k: Sequence[float] | None, lengths: np.ndarray) -> np.ndarray:
-    """Per-axis Bloch factors ``exp(i k_j L_j)`` with exact ±1 at the zone centre and edges."""
+def _phases(k: Sequence[float] | None, lattice: np.ndarray) -> np.ndarray:
+    """Per-period Bloch factors ``exp(i k·a_j)`` with exact ±1 at the zone centre and edges."""
     if k is None:
-        return np.ones(len(lengths), dtype=complex)
+        return np.ones(len(lattice), dtype=complex)
     k = np.asarray(k, dtype=float)
-    if k.shape != lengths.shape:
-        raise InputError(f"k-point {k.tolist()} must have {len(lengths)} components")
-    angle = k * lengths
+    if k.shape != (len(lattice),):
+        raise InputError(f"k-point {k.tolist()} must have {len(lattice)} components")
+    angle = bloch_angles(k, lattice)
     phase = np.exp(1j * angle)
-    phase[np.isclose(angle, 0.0, atol=1e-14)] = 1.0
-    phase[np.isclose(np.abs(angle), np.pi, atol=1e-14)] = -1.0
+    wrapped = np.abs(np.mod(angle + np.pi, 2 * np.pi) - np.pi)
+    phase[np.isclose(wrapped, 0.0, atol=1e-14)] = 1.0
+    phase[np.isclose(wrapped, np.pi, atol=1e-14)] = -1.0
     return phase
 
 
@@ -155,8 +204,9 @@ def prolongation(pmap: PeriodicMap, k: Sequence[float] | None = None) -> PETSc.M
     pmap
         The node matching of the space.
     k
-        Bloch wave vector (in the units of the mesh coordinates, inverse): ``exp(i k_j L_j)`` is the phase
-        across one period; ``None`` (or zeros) gives the periodic constraint, ``k_j L_j = π`` antiperiodicity.
+        Bloch wave vector (Cartesian, inverse units of the mesh coordinates): ``exp(i k·a_j)`` is the phase
+        across the period ``a_j``; ``None`` (or zeros) gives the periodic constraint, ``k·a_j = π``
+        antiperiodicity.
 
     Returns
     -------
@@ -166,7 +216,7 @@ def prolongation(pmap: PeriodicMap, k: Sequence[float] | None = None) -> PETSc.M
     V, bs = pmap.V, pmap.block_size
     index_map = V.dofmap.index_map
     n_owned = index_map.size_local
-    phase = _phases(k, pmap.lengths)
+    phase = _phases(k, pmap.lattice)
     weight = np.prod(phase[None, :] ** pmap.shift, axis=1)
     if k is None or np.all(phase.imag == 0):
         weight = weight.real.astype(PETSc.ScalarType)

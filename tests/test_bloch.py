@@ -6,6 +6,7 @@ import pytest
 
 from fem_homog.bloch import BlochProblem, Phase
 from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.errors import InputError
 from fem_homog.laminate1d import bloch_root, photonic_layers
 from fem_homog.materials import constant, drude, lorentz
 
@@ -45,6 +46,33 @@ def test_1d_against_transfer_matrix_with_rate(case, polarization):
 def test_damped_drude_frequencies_are_damped():
     sol = problem_1d(drude(1.0, 6.0, 0.3), 0.05, "TM").solve([0.5], nev=6, target=1.0)
     assert all(w.imag < 0 for w in sol.omegas)
+
+
+@pytest.mark.parametrize("point", ["M", "K", "inside"])
+def test_homogeneous_hexagonal_cell_folded_bands(point):
+    """Triangular lattice, ε = 2 everywhere: Ω = |k + G| / √2 over the reciprocal lattice G (degenerate at M
+    and K), through the hexagonal cell's three pairs of periodic edges."""
+    from fem_homog.lattice import high_symmetry_points, reciprocal
+
+    geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.3})
+    cell = mesh_cell(geo, h=0.06, order=2)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
+                           lattice=geo.lattice_vectors)
+    k = high_symmetry_points(geo.lattice_vectors).get(point, np.array([1.0, 0.7]))
+    G = np.array([m @ reciprocal(geo.lattice_vectors) for m in np.ndindex(7, 7)]) - 3 * reciprocal(
+        geo.lattice_vectors).sum(axis=0)
+    exact = np.sort(np.linalg.norm(k + G, axis=1))[:6] / np.sqrt(2.0)
+    sol = problem.solve(k, nev=6, target=0.0)
+    assert np.allclose(np.sort(sol.omegas.real)[:6], exact, rtol=5e-4)  # P2 error of e^{i(k+G)·y}, h = 0.06
+
+
+def test_k_outside_the_hexagonal_zone_is_refused():
+    geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.3})
+    cell = mesh_cell(geo, h=0.15)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
+                           lattice=geo.lattice_vectors)
+    with pytest.raises(InputError, match="hexagon"):
+        problem.solve([0.0, 3.8], nev=2)  # beyond M = (0, 2π/√3 ≈ 3.63)
 
 
 def test_homogeneous_square_cell_folded_bands():

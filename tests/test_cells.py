@@ -21,10 +21,14 @@ SHAPES = [
     ({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.12, 2, 2e-3),
     ({"dim": 3, "shape": "cube", "side": 0.5}, 0.15, 1, 1e-12),
     ({"dim": 3, "shape": "laminate", "fraction": 0.4, "normal": [0, 0, 1]}, 0.2, 1, 1e-12),
+    ({"lattice": "hexagonal", "shape": "circle", "radius": 0.35}, 0.05, 2, 1e-5),
+    ({"lattice": "hexagonal", "shape": "inclusions", "inclusions": [
+        {"shape": "square", "centre": [-0.1, 0.0], "side": 0.2, "angle": 15.0},
+        {"shape": "circle", "centre": [0.2, 0.1], "radius": 0.1}]}, 0.05, 2, 1e-5),
 ]
 
 
-@pytest.mark.parametrize("table,h,order,tol", SHAPES, ids=[s[0]["shape"] + str(s[0]["dim"]) for s in SHAPES])
+@pytest.mark.parametrize("table,h,order,tol", SHAPES, ids=[s[0].get("lattice", "") + s[0]["shape"] + str(s[0].get("dim", 2)) for s in SHAPES])
 def test_phase_fractions(cell_factory, table, h, order, tol):
     cell = cell_factory(table, h, order)
     f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
@@ -63,6 +67,12 @@ BAD = [
         {"shape": "circle", "centre": [0.55, 0.5], "radius": 0.15}]}, "overlap"),
     ({"dim": 2, "shape": "inclusions", "inclusions": []}, "non-empty"),
     ({"dim": 2, "shape": "inclusions", "inclusions": [{"shape": "sphere", "radius": 0.1}]}, "unknown 2D inclusion"),
+    ({"lattice": "hexagonal", "shape": "circle", "radius": 0.5}, "hexagonal cell boundary"),
+    ({"lattice": "hexagonal", "shape": "circle", "radius": 0.2, "centre": [0.1, 0.3]}, "hexagonal cell boundary"),
+    ({"lattice": "hexagonal", "shape": "laminate"}, "not available on the hexagonal lattice"),
+    ({"lattice": "hexagonal", "shape": "circle", "lengths": [1, 2]}, "does not apply to the hexagonal"),
+    ({"lattice": "hexagonal", "dim": 3, "shape": "sphere"}, "two-dimensional"),
+    ({"lattice": "triclinic", "shape": "circle"}, "unknown cell.lattice"),
 ]
 
 

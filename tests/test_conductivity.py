@@ -139,3 +139,16 @@ def test_rectangular_cell_laminate_and_fraction():
     assert f == pytest.approx(np.pi * 0.16 / 2.0, abs=1e-5)
     A = a_hom(cell, 1.0, 10.0).tensor
     assert A[0, 0] < A[1, 1]  # rods are closer along y: conducts better along y
+
+
+def test_hexagonal_array_isotropic_keller_and_bounds(cell_factory):
+    """Triangular array of disks (hexagonal cell): A_hom is isotropic (sixfold symmetry), inside
+    Hashin–Shtrikman, and satisfies Keller–Dykhne A(a1, a2) A(a2, a1) = a1 a2 for isotropic 2D composites."""
+    cell = cell_factory({"lattice": "hexagonal", "shape": "circle", "radius": 0.35}, 0.05, 2)
+    A17, A71 = a_hom(cell, 1.0, 7.0).tensor, a_hom(cell, 7.0, 1.0).tensor
+    assert np.abs(A17 - A17[0, 0] * np.eye(2)).max() < 1e-6 * A17[0, 0]
+    assert A17[0, 0] * A71[0, 0] == pytest.approx(7.0, rel=1e-5)
+    f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
+    assert f[INCLUSION] == pytest.approx(np.pi * 0.35**2 / (np.sqrt(3) / 2), rel=1e-5)
+    lo, hi = hashin_shtrikman([1.0, 7.0], [f[MATRIX], f[INCLUSION]], 2)
+    assert lo < A17[0, 0] < hi

@@ -35,6 +35,24 @@ def test_homogeneous_cell_gives_folded_light_cone(tmp_path, run_driver):
     assert len(r["bands"]) >= 4
 
 
+def test_hexagonal_lattice_path(tmp_path, run_driver):
+    """Triangular lattice (cell.lattice = "hexagonal"), Γ–M–K–Γ, ε = 2.25 everywhere: ω a/2πc = |k + G|/(2π·1.5)
+    over the reciprocal lattice, M = (0, 2π/√3) and K = (2π/3, 2π/√3)."""
+    from fem_homog.lattice import lattice_vectors, reciprocal
+
+    hexagonal = ["--set", 'cell.lattice="hexagonal"', "--set", 'bands.path="GMKG"', "--set", "material.matrix=2.25",
+                 "--set", "material.inclusion=2.25", "--set", "mesh.h=0.06"]
+    run_driver("band_diagram", [*FAST, *hexagonal], tmp_path)
+    r = load(tmp_path)
+    B = reciprocal(lattice_vectors("hexagonal", 2))
+    G = np.array([(i - 3) * B[0] + (j - 3) * B[1] for i, j in np.ndindex(7, 7)])
+    for k, ws in zip(np.array(r["k"]), frequencies(r)):
+        exact = np.sort(np.linalg.norm(k + G, axis=1))[:4] / (2 * np.pi * 1.5)
+        assert np.allclose(ws.real, exact, rtol=5e-4, atol=1e-6)
+    assert np.array(r["k"])[3].tolist() == pytest.approx([0.0, 2 * np.pi / np.sqrt(3)])
+    assert [name for _, name in r["labels"]] == ["G", "M", "K", "G"]
+
+
 def test_resume_reproduces_uninterrupted_run(tmp_path, run_driver):
     run_driver("band_diagram", FAST, tmp_path / "full")
     partial = tmp_path / "partial"

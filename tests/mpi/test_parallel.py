@@ -26,6 +26,7 @@ CASES = [
     ({"dim": 3, "shape": "cube", "side": 0.5}, 0.25, 1, "elasticity"),
     ({"dim": 2, "shape": "circle", "radius": 0.3}, 0.1, (1, 2), "conductivity"),  # (order, refinements)
     ({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.2, (1, 1), "conductivity"),
+    ({"lattice": "hexagonal", "shape": "circle", "radius": 0.35}, 0.05, 2, "conductivity"),
 ]
 
 
