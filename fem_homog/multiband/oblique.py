@@ -1,0 +1,178 @@
+"""2D oblique incidence on a laminate (theory.md §10.5): tensor-valued rational fits of the exact 2D bands,
+reduction of the 2D model to a 1D model along the interface normal, and the exact fine-scale answers.
+
+Laminate axes: ``s`` across the layers (stacking, period 1), ``t`` along them. Band ``b`` of the laminate at
+``(k_s, k_t)`` is the ``b``-th root of ``Δ(ω; k_t) = cos k_s`` for the layers of
+:func:`~fem_homog.multiband.fits.transverse_layers`. The fitted bands are
+
+    band 1:  ω² = (Ē k_s² + ⟨E⟩ k_t²) / (ρ̄ + B_s k_s² + B_t k_t²)           (E and B diagonal, SPD)
+    band 2:  ω² = (c_0 + c_s k_s² + c_t k_t²) / (ρ̄ + d_s k_s² + d_t k_t²)
+
+with the exact static tensor ``diag(Ē, ⟨E⟩)`` (harmonic and arithmetic means); mirror symmetry of the laminate
+makes every coefficient tensor diagonal in ``(s, t)``. A model is the coefficient array ``C2[a, b, m]`` of
+``k_s^{2a} k_t^{2b} λ^m`` (two bands: the product of the band polynomials, normalised by ``c_0``). Its
+real-space Lagrangian is written with the terms ``(∂_s^a ∂_t^b u)²``, so with the interface normal ``n`` and the
+tangential wavenumber ``k_2`` conserved, ``∂_tangential → i k_2`` turns it into the 1D model in ``x_n`` of
+:mod:`fem_homog.multiband.model`, whose interface conditions are those of theory.md §10.5.
+Orientation ``parallel``: layers parallel to the interface (``n = s``); ``normal``: layers normal to it (``n = t``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from fem_homog import laminate1d
+from fem_homog.errors import require
+from fem_homog.multiband import fits
+from fem_homog.multiband.model import Model, polymul
+from fem_homog.multiband.modematching import TransverseProblem
+from fem_homog.multiband.scattering import solve, terminated
+
+ORIENTATIONS = ("parallel", "normal")
+
+
+@dataclass(frozen=True)
+class Fit2D:
+    """The 2D model ``C2`` with its per-band coefficients (numerator, denominator on ``[1, k_s², k_t²]``) and
+    fit errors ``max|ω_fit − ω| / max ω`` per band over the sample grid."""
+
+    C2: np.ndarray
+    bands: list[tuple[np.ndarray, np.ndarray]]
+    errors: list[float]
+
+
+def exact_bands(spec: Sequence[Sequence[float]], ks: np.ndarray, kts: np.ndarray, count: int) -> np.ndarray:
+    """``ω_b(k_s, k_t)``, shape ``(count, len(kts), len(ks))``."""
+    out = np.zeros((count, len(kts), len(ks)))
+    for i, kt in enumerate(kts):
+        layers = fits.transverse_layers(spec, kt)
+        for b, edges in enumerate(fits.band_edges(layers, count, fits.travel_time(spec))):
+            out[b, i] = fits.exact_band(layers, edges, ks)
+    return out
+
+
+def _band_array(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``C2`` of ``N − λD`` for coefficients on ``[1, k_s², k_t²]``."""
+    C = np.zeros((2, 2, 2))
+    for (a, b), n, d in zip([(0, 0), (1, 0), (0, 1)], num, den):
+        C[a, b] = [n, -d]
+    return C
+
+
+def _family(num0, den0, params: list[tuple[Sequence[float], Sequence[float]]]) -> fits.Family:
+    return fits.Family(np.asarray(num0, float), np.asarray(den0, float),
+                       np.array([p[0] for p in params], float).reshape(-1, 3),
+                       np.array([p[1] for p in params], float).reshape(-1, 3))
+
+
+def _first_family(E_bar: float, E_mean: float, rho_bar: float, cutoff: float | None) -> fits.Family:
+    """Band 1: numerator ``Ē k_s² + ⟨E⟩ k_t²`` fixed; ``B_s`` free (or ``Ē/cutoff²``), ``B_t`` free."""
+    B_t = ([0, 0, 0], [0, 0, 1])
+    if cutoff is None:
+        return _family([0, E_bar, E_mean], [rho_bar, 0, 0], [([0, 0, 0], [0, 1, 0]), B_t])
+    return _family([0, E_bar, E_mean], [rho_bar, E_bar / cutoff ** 2, 0], [B_t])
+
+
+def _second_family(rho_bar: float, edges: tuple[float, float] | None) -> fits.Family:
+    """Band 2: ``c_0, c_s, c_t, d_s, d_t ≥ 0``; with ``edges = (bottom, top)``: ``c_0 = ρ̄ top²``,
+    ``c_s = bottom² d_s``."""
+    c_t, d_t = ([0, 0, 1], [0, 0, 0]), ([0, 0, 0], [0, 0, 1])
+    if edges is None:
+        return _family([0, 0, 0], [rho_bar, 0, 0],
+                       [([1, 0, 0], [0, 0, 0]), ([0, 1, 0], [0, 0, 0]), c_t, ([0, 0, 0], [0, 1, 0]), d_t])
+    return _family([rho_bar * edges[1] ** 2, 0, 0], [rho_bar, 0, 0], [([0, edges[0] ** 2, 0], [0, 1, 0]), c_t, d_t])
+
+
+def fit(spec: Sequence[Sequence[float]], bands: int, samples: int = 16, k_t_max: float = 2 * np.pi,
+        cutoff: bool = False, refine: bool = True) -> Fit2D:
+    """Fit band 1 (and band 2) on the grid ``k_s ∈ (0, π]``, ``k_t ∈ [0, k_t_max]``. ``cutoff``: pin
+    ``ω(k_s → ∞, k_t = 0)`` to the exact gap edges and band 2 at ``k = 0`` to its exact top (as in 1D)."""
+    require(bands in (1, 2), f"model.bands must be 1 or 2, got {bands}")
+    E_bar, rho_bar = fits.static_moduli(spec)
+    E_mean = sum(E * h for E, _, h in spec)
+    ks, kts = np.linspace(np.pi / samples, np.pi, samples), np.linspace(0.0, k_t_max, samples)
+    exact = exact_bands(spec, ks, kts, bands)
+    S, T = np.meshgrid(ks ** 2, kts ** 2)
+    basis = np.column_stack([np.ones(S.size), S.ravel(), T.ravel()])
+    edges = fits.band_edges(fits.elastic_layers(spec), 2)
+    families = [_first_family(E_bar, E_mean, rho_bar, edges[0][1] if cutoff else None),
+                _second_family(rho_bar, edges[1] if cutoff else None)]
+    out, errors = [], []
+    for b in range(bands):
+        omega = exact[b].ravel()
+        weights = 1.0 / np.maximum(S.ravel() + T.ravel(), 1e-12) if b == 0 else 1.0 / omega ** 2
+        num, den = fits.fit_family(families[b], basis, omega, weights, refine)
+        out.append((num, den))
+        errors.append(float(np.max(np.abs(np.sqrt(basis @ num / (basis @ den)) - omega)) / np.max(omega)))
+    C2 = _band_array(*out[0])
+    if bands == 2:
+        C2 = polymul(C2, _band_array(*out[1])) / out[1][0][0]
+    return Fit2D(C2=C2, bands=out, errors=errors)
+
+
+def reduce(C2: np.ndarray, orientation: str, k2: float, name: str = "") -> Model:
+    """The 1D model along the interface normal for tangential wavenumber ``k2``: ``C[a, m] =
+    Σ_b C2_n[a, b, m] k2^{2b}`` with the normal axis first."""
+    require(orientation in ORIENTATIONS, f"unknown oblique.orientation '{orientation}' (known: parallel, normal)")
+    C2n = C2 if orientation == "parallel" else np.swapaxes(C2, 0, 1)
+    C = np.tensordot(k2 ** (2 * np.arange(C2n.shape[1])), C2n, axes=(0, 1))
+    while C.shape[0] > 2 and not np.any(C[-1]):
+        C = C[:-1]
+    return Model(C, name or f"2D model, k2 = {k2:.4g}")
+
+
+def homogeneous_reduced(E: float, rho: float, k2: float) -> Model:
+    """Classical ``−∇·(E∇u) = ω²ρu`` with ``∂_2 → ik_2``: ``p_0 = E k_2² − λρ``, ``p_1 = E``."""
+    return Model(np.array([[E * k2 ** 2, -rho], [E, 0.0]]), "homogeneous")
+
+
+def exact_parallel(spec: Sequence[Sequence[float]], E_h: float, rho_h: float, omega: float, k2: float,
+                   termination: int = 0) -> laminate1d.Scattering:
+    """Exact fine scale, layers parallel to the interface: the 1D transfer matrix with the transverse layers
+    and the half-space's ρ-slot ``ρ_h − E_h k_2²/ω²`` (its normal wavenumber ``sqrt(ω²ρ_h/E_h − k_2²)``)."""
+    layers = fits.transverse_layers(terminated(spec, termination), k2)
+    return laminate1d.single_boundary(layers, omega, E_h, rho_h - E_h * k2 ** 2 / omega ** 2)
+
+
+def fit_homogeneous(E: float, rho: float, bands: int, samples: int = 16, k_t_max: float = 2 * np.pi,
+                    refine: bool = True) -> Fit2D:
+    """A homogeneous medium in the same form on the laminate's lattice (theory.md §10.4): band 1 exact
+    (``ω² = (E/ρ)(k_s² + k_t²)``), band 2 the fit of the band folded across the layers,
+    ``ω = c sqrt((2π − k_s)² + k_t²)``, so that both sides of an interface have equal order."""
+    C1 = _band_array(np.array([0.0, E, E]), np.array([rho, 0.0, 0.0]))
+    if bands == 1:
+        return Fit2D(C2=C1, bands=[(np.array([0.0, E, E]), np.array([rho, 0.0, 0.0]))], errors=[0.0])
+    ks, kts = np.linspace(np.pi / samples, np.pi, samples), np.linspace(0.0, k_t_max, samples)
+    K, KT = np.meshgrid(ks, kts)
+    basis = np.column_stack([np.ones(K.size), K.ravel() ** 2, KT.ravel() ** 2])
+    omega = np.sqrt(E / rho) * np.sqrt((2 * np.pi - K) ** 2 + KT ** 2).ravel()
+    num, den = fits.fit_family(_second_family(rho, None), basis, omega, 1.0 / omega ** 2, refine)
+    error = float(np.max(np.abs(np.sqrt(basis @ num / (basis @ den)) - omega)) / np.max(omega))
+    return Fit2D(C2=polymul(C1, _band_array(num, den)) / num[0],
+                 bands=[(np.array([0.0, E, E]), np.array([rho, 0.0, 0.0])), (num, den)], errors=[0.0, error])
+
+
+def angle_rows(meta: Fit2D, hom: Fit2D, spec: Sequence[Sequence[float]], E_h: float, rho_h: float,
+               orientation: str, omegas: Sequence[float], angles: Sequence[float], termination: int = 0,
+               h: float = 0.05) -> list[dict]:
+    """Reflection vs incidence angle (degrees from the normal), model against exact, one row per (ω, angle)."""
+    transverse = TransverseProblem(spec, E_h, rho_h, h=h) if orientation == "normal" else None
+    rows = []
+    for w in omegas:
+        for angle in angles:
+            k2 = float(w * np.sqrt(rho_h / E_h) * np.sin(np.radians(angle)))
+            m = solve([reduce(hom.C2, orientation, k2), reduce(meta.C2, orientation, k2)], [0.0], float(w))
+            if transverse is None:
+                e = exact_parallel(spec, E_h, rho_h, float(w), k2, termination)
+                exact_R, exact_modes = abs(e.R) ** 2, [[None, e.T_E]] if e.T_E > 0 else []
+            else:
+                e = transverse.solve(float(w), k2)
+                exact_R, exact_modes = e.R_E, [list(p) for p in e.transmitted]
+            rows.append({"omega": float(w), "angle": float(angle), "k2": k2, "exact_R_E": float(exact_R),
+                         "model_R_E": m.R_E, "energy_balance": m.energy_balance,
+                         "exact_transmitted_modes": exact_modes,
+                         "model_transmitted_modes": [list(p) for p in m.mode_fractions(1)]})
+    return rows

@@ -1,0 +1,232 @@
+"""Multiband real-space homogenization (theory.md §10): fits, interface conditions, energy balance, the exact
+fine-scale reference against an independent FEM, regression of model-vs-exact agreement, and the driver."""
+
+import json
+
+import numpy as np
+import pytest
+
+import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx)
+from fem_homog.multiband import homogenize
+from fem_homog.multiband.fits import RationalBand, band_edges, elastic_layers, exact_band, static_moduli
+from fem_homog.multiband.model import classical, interface_conditions, single_band
+from fem_homog.multiband.scattering import exact, solve
+
+SPEC = [[1.0, 1.0, 0.5], [6.0, 1.5, 0.5]]  # theory.md §10.6
+GAP_SPEC = [[1.0, 1.0, 0.5], [10.0, 5.0, 0.5]]
+HOM = classical(2.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return {N: homogenize.laminate(SPEC, N, 1) for N in (1, 2, 3)}
+
+
+@pytest.fixture(scope="module")
+def two_band():
+    return homogenize.laminate(GAP_SPEC, 1, 2, cutoff=True), homogenize.homogeneous(2.6, 2.0, 2)
+
+
+def test_band_edges_solve_the_dispersion_relation():
+    layers = elastic_layers(SPEC)
+    (lo1, hi1), (lo2, hi2) = band_edges(layers, 2)
+    assert lo1 == 0.0 and hi1 < lo2 < hi2
+    ks = np.array([0.3, 1.7, np.pi])
+    from fem_homog.laminate1d import dispersion
+    for w, k in zip(exact_band(layers, (lo1, hi1), ks), ks):
+        assert dispersion(layers, w).real == pytest.approx(np.cos(k), abs=1e-12)
+
+
+@pytest.mark.parametrize("N", [1, 2, 3])
+def test_fit_keeps_the_static_limit_and_signs(fitted, N):
+    E_bar, rho_bar = static_moduli(SPEC)
+    band = fitted[N].bands[0]
+    assert band.num[1] == E_bar and band.den[0] == rho_bar
+    assert np.all(band.num >= 0) and np.all(band.den >= 0)
+    k = 1e-4
+    assert band.omega(np.array([k]))[0] / k == pytest.approx(np.sqrt(E_bar / rho_bar), rel=1e-7)
+
+
+def test_fit_errors_decrease_with_order(fitted):
+    errors = [fitted[N].errors[0] for N in (1, 2, 3)]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 0.01  # theory.md §10.6: R_6 within 0.4% of the band-edge frequency
+
+
+def test_cutoff_pins_the_gap_edges(two_band):
+    meta, _ = two_band
+    (_, top1), (bottom2, top2) = band_edges(elastic_layers(GAP_SPEC), 2)
+    first, second = meta.bands
+    assert first.omega2(np.array([1e8]))[0] == pytest.approx(top1 ** 2, rel=1e-12)
+    assert second.omega2(np.array([1e8]))[0] == pytest.approx(bottom2 ** 2, rel=1e-12)
+    assert second.omega(np.array([0.0]))[0] == pytest.approx(top2, rel=1e-12)
+
+
+def test_interface_condition_count():
+    for a, b in [(1, 1), (1, 3), (3, 1), (2, 4)]:
+        conditions = interface_conditions(a, b)
+        assert len(conditions) == a + b
+        assert sum(c.startswith("[d^") for c in conditions) == min(a, b)
+
+
+def _cases(fitted, two_band):
+    for N in (1, 2, 3):
+        for w in (0.3, 1.5, 2.7, 3.5):  # band 1 and the first gap
+            yield [HOM, fitted[N].model], [0.0], w
+            yield [HOM, fitted[N].model, HOM], [0.0, 7.0], w
+            if w < 2.8:  # incident from inside the metamaterial: equal orders, then mixed
+                yield [fitted[N].model, fitted[N].model, HOM], [0.0, 3.0], w
+    meta, hom = two_band
+    for w in (0.5, 1.5, 2.5, 4.0, 5.6, 6.2):  # across both bands and the gap
+        yield [hom.model, meta.model], [0.0], w
+        yield [hom.model, meta.model, hom.model], [0.0, 6.0], w
+
+
+def test_energy_balance_and_flux_continuity(fitted, two_band):
+    count = 0
+    for models, interfaces, w in _cases(fitted, two_band):
+        s = solve(models, interfaces, w)
+        assert abs(s.energy_balance - 1.0) < 1e-12, (models[1].name, w)
+        assert s.flux_mismatch < 1e-12
+        count += 1
+    assert count == 45
+
+
+def test_rational_model_reduces_to_classical():
+    """Vanishing higher coefficients give the classical bar: T_E = 4 Z1 Z2/(Z1 + Z2)²."""
+    E, rho, w = 3.0, 2.0, 1.3
+    model = single_band(RationalBand(np.array([0.0, E]), np.array([rho, 0.0])))
+    assert np.array_equal(model.C, classical(E, rho).C)
+    Z1, Z2 = np.sqrt(2.0 * 1.0), np.sqrt(E * rho)
+    expected = 4 * Z1 * Z2 / (Z1 + Z2) ** 2
+    assert solve([HOM, model], [0.0], w).T_E == pytest.approx(expected, abs=1e-14)
+    for eps, tol in ((1e-4, 2e-3), (1e-7, 2e-6)):  # R_4 with small E_2, ρ_1, ρ_2 → classical
+        r4 = single_band(RationalBand(np.array([0.0, E, eps]), np.array([rho, eps, eps])))
+        assert solve([HOM, r4], [0.0], w).T_E == pytest.approx(expected, abs=tol)
+
+
+def test_termination_swap_conjugates_exact_reflection():
+    for w in (0.7, 2.5):
+        a, b = exact(SPEC, 2.0, 1.0, w, None, 0), exact(SPEC, 2.0, 1.0, w, None, 1)
+        assert b.R == pytest.approx(np.conj(a.R), abs=1e-13)
+
+
+@pytest.mark.parametrize("w", [0.5, 2.0, 3.5, 6.0])
+def test_exact_slab_against_fine_scale_fem(w):
+    """Transfer matrix (laminate1d.slab) against P3 FEM with exact radiation conditions."""
+    from fem_homog.multiband.fem1d import harmonic_slab
+
+    fem = harmonic_slab(SPEC, 5, 2.0, 1.0, w, h=0.05, degree=3).scattering
+    ref = exact(SPEC, 2.0, 1.0, w, 5)
+    assert abs(fem.R - ref.R) < 1e-6 and abs(fem.t - ref.t) < 1e-6
+    assert abs(fem.R) ** 2 + fem.T_E == pytest.approx(1.0, abs=1e-6)
+
+
+def test_model_vs_exact_regression(fitted, two_band):
+    """Agreement kept as regression values (theory.md §10.6): R_6 single boundary, edge ω_e = 2.8909."""
+    we = band_edges(elastic_layers(SPEC), 1)[0][1]
+    model = [solve([HOM, fitted[3].model], [0.0], r * we).T_E for r in (0.2, 0.5, 0.8)]
+    truth = [exact(SPEC, 2.0, 1.0, r * we, None).T_E for r in (0.2, 0.5, 0.8)]
+    assert truth == pytest.approx([0.99648, 0.97444, 0.88287], abs=1e-5)
+    assert model == pytest.approx([0.99974, 0.99991, 0.99938], abs=5e-4)
+    meta, hom = two_band  # two-band model: zero transmission across the whole exact gap
+    (_, top1), (bottom2, _) = band_edges(elastic_layers(GAP_SPEC), 2)
+    for w in np.linspace(top1 * 1.01, bottom2 * 0.99, 5):
+        assert solve([hom.model, meta.model], [0.0], w).T_E < 1e-12
+    assert solve([hom.model, meta.model], [0.0], 0.6).T_E == pytest.approx(
+        exact(GAP_SPEC, 2.6, 2.0, 0.6, None).T_E, abs=0.02)
+
+
+def test_driver_runs_and_refuses_bad_input(run_driver, tmp_path):
+    run_driver("multiband", ["--set", "scattering.frequencies=[0.5, 1.5, 3.2]", "--set", "output.plot=false"],
+               tmp_path / "ok")
+    data = json.loads((tmp_path / "ok" / "results.json").read_text())
+    assert [row["omega"] for row in data["transmission"]] == [0.5, 1.5, 3.2]
+    assert all(abs(row["energy_balance"] - 1) < 1e-12 for row in data["transmission"])
+    assert data["transmission"][2]["exact"] == 0.0 and data["fit"]["errors"][0] < 0.01
+    bad = run_driver("multiband", ["--set", "scattering.kind=triple"], tmp_path / "bad", check=False)
+    assert bad.returncode == 2 and "scattering.kind" in bad.stderr
+    bad = run_driver("multiband", ["--set", "laminate.layers=[[1.0, 1.0, 0.5]]"], tmp_path / "bad2", check=False)
+    assert bad.returncode == 2 and "sum to the period" in bad.stderr
+
+
+def test_time_domain_energy_and_transmission(fitted):
+    """dolfinx P2 + C0-IP model and fine-scale FEM, Newmark average acceleration: the discrete energy is
+    conserved to round-off, and the energy that crosses the interface equals the spectral average of the
+    frequency-domain T_E (model: analytic multi-exponential solution; fine scale: transfer matrix)."""
+    from fem_homog.multiband import timedomain as td
+
+    c, omega, width, steps, dt = np.sqrt(2.0), 1.5, 2.0, 400, 0.04
+    model = fitted[2].model
+    cases = {"model": (td.model_discretization(model, 2.0, 1.0, 20.0, 20.0, 0.2),
+                       lambda w: solve([HOM, model], [0.0], w).T_E),
+             "fine": (td.fine_discretization(SPEC, 20, 2.0, 1.0, 20.0, 0.05),
+                      lambda w: exact(SPEC, 2.0, 1.0, w, None).T_E)}
+    for name, (disc, transmission) in cases.items():
+        u0, v0 = td.gaussian_pulse(disc.x, -10.0, omega, c, width)
+        hist = td.newmark(disc, u0, v0, dt, steps, [steps])
+        energy = np.array(hist.energy)
+        assert np.max(np.abs(energy - energy[0])) / energy[0] < 1e-10, name
+        expected = td.spectral_transmission(transmission, omega, c, width)
+        assert hist.energy_right[-1] / energy[0] == pytest.approx(expected, abs=2e-3), name
+
+
+@pytest.fixture(scope="module")
+def transverse():
+    from fem_homog.multiband.modematching import TransverseProblem
+
+    return TransverseProblem(SPEC, 2.0, 1.0, h=0.05, degree=2)
+
+
+def test_mode_matching_is_exact_for_a_homogeneous_layer_pair_and_conserves_energy(transverse):
+    """Equal layers: Fresnel's R_E = ((Z_1 − Z_2)/(Z_1 + Z_2))², Z = E q; the laminate: R_E + T_E = 1 with two
+    propagating transmitted waves, and P2 (h = 0.05) against P3 (h = 0.02)."""
+    from fem_homog.multiband.modematching import TransverseProblem
+
+    same = TransverseProblem([[3.0, 2.0, 0.5], [3.0, 2.0, 0.5]], 2.0, 1.0, h=0.1)
+    w, k2 = 1.3, 0.4
+    Z1, Z2 = 2.0 * np.sqrt(w ** 2 / 2 - k2 ** 2), 3.0 * np.sqrt(w ** 2 * 2 / 3 - k2 ** 2)
+    assert same.solve(w, k2).R_E == pytest.approx(((Z1 - Z2) / (Z1 + Z2)) ** 2, abs=1e-9)
+    two_waves = transverse.solve(6.0, 6.0 / np.sqrt(2) * 0.5)  # 30 degrees
+    assert len(two_waves.transmitted) == 2
+    assert two_waves.energy_balance == pytest.approx(1.0, abs=1e-12)
+    fine = TransverseProblem(SPEC, 2.0, 1.0, h=0.02, degree=3).solve(6.0, 6.0 / np.sqrt(2) * 0.5)
+    assert fine.T_E == pytest.approx(two_waves.T_E, abs=3e-4)  # P2 mesh error at ω = 6
+
+
+def test_2d_fit_static_tensor_and_oblique_energy_balance(transverse):
+    from fem_homog.multiband import oblique
+
+    meta = oblique.fit(SPEC, 2, samples=10)
+    hom = oblique.fit_homogeneous(2.0, 1.0, 2, samples=10)
+    num, den = meta.bands[0]
+    E_bar, rho_bar = static_moduli(SPEC)
+    assert num[1] == E_bar and num[2] == pytest.approx(3.5) and den[0] == rho_bar  # diag(harmonic, arithmetic)
+    assert max(meta.errors) < 0.1
+    for orientation in oblique.ORIENTATIONS:
+        for bands, fits_ in ((1, (oblique.fit(SPEC, 1, samples=10), oblique.fit_homogeneous(2.0, 1.0, 1))),
+                             (2, (meta, hom))):
+            rows = oblique.angle_rows(*fits_, SPEC, 2.0, 1.0, orientation, [1.0, 6.0] if bands == 2 else [2.0],
+                                      [0.0, 30.0, 60.0], h=0.1)
+            assert all(abs(r["energy_balance"] - 1) < 1e-12 for r in rows), (orientation, bands)
+    # regression (single-wave regime, layers normal to the interface, R_2 with tensor coefficients)
+    one = oblique.fit(SPEC, 1, samples=10)
+    rows = oblique.angle_rows(one, oblique.fit_homogeneous(2.0, 1.0, 1), SPEC, 2.0, 1.0, "normal", [2.0],
+                              [0.0, 60.0])
+    assert [r["exact_R_E"] for r in rows] == pytest.approx([0.0360, 0.1295], abs=2e-4)
+    assert [r["model_R_E"] for r in rows] == pytest.approx([0.03528, 0.11923], abs=1e-4)
+
+
+def test_slab_fields_are_continuous_and_evanescent_in_the_gap(fitted):
+    """The model field is continuous across both faces (including the incident wave) and, like the laminate's
+    (P3 FEM), decays through a slab in the gap."""
+    from fem_homog.multiband.fem1d import harmonic_slab
+
+    for w in (1.4, 3.2):
+        s = solve([HOM, fitted[3].model, HOM], [0.0, 10.0], w)
+        for x in (0.0, 10.0):
+            assert s.field(np.array([x - 1e-12]))[0] == pytest.approx(s.field(np.array([x + 1e-12]))[0], abs=1e-9)
+    fine = harmonic_slab(SPEC, 10, 2.0, 1.0, 3.2, h=0.05)
+    model = solve([HOM, fitted[3].model, HOM], [0.0, 10.0], 3.2)
+    for u in (np.abs(fine.u), np.abs(model.field(fine.x))):
+        assert u[np.searchsorted(fine.x, 8.0)] < 1e-2 * np.max(u[fine.x < 1.0])
