@@ -1,7 +1,7 @@
 """Seconds for one HFH tensor (eigenpair + d corrector solves) on a 2D cell (~20k dofs, lossy Drude rods, PEP)
-and a 3D cell (~200k dofs, dielectric spheres, EPS), at -n 1 and -n 2.
+and 3D cells (dielectric spheres, EPS: P2 ~50k dofs, P1 ~200k dofs), at -n 1 and -n 2.
 
-    .venv/bin/python benchmarks/hfh_bench.py [--cases 2d 3d] [--ranks 1 2]
+    .venv/bin/python benchmarks/hfh_bench.py [--cases 2d 3d-P2 3d-P1] [--ranks 1 2]
 
 Runs ``drivers/hfh.py`` (asymptotic check and plots off) under ``mpiexec``; reports dofs, the seconds of the
 HFH stage (eigen solve, bordered corrector solves, tensors) and of mesh + set-up, the wall time and the peak
@@ -19,9 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 CASES = {
-    "2d": ["--config", "drivers/configs/hfh_drude_square_rods_tm.toml", "--set", "mesh.h=0.015"],
-    "3d": ["--set", "cell.dim=3", "--set", 'cell.shape="sphere"', "--set", "cell.radius=0.25",
-           "--set", "mesh.h=0.03"],
+    "2d": ["--config", "drivers/configs/hfh_drude_square_rods_tm.toml", "--set", "mesh.h=0.015",
+           "--set", "hfh.target=0.56"],
+    "3d-P2": ["--set", "cell.dim=3", "--set", 'cell.shape="sphere"', "--set", "cell.radius=0.25",
+              "--set", "mesh.h=0.05"],
+    "3d-P1": ["--set", "cell.dim=3", "--set", 'cell.shape="sphere"', "--set", "cell.radius=0.25",
+              "--set", "mesh.h=0.017", "--set", "mesh.order=1", "--set", "fe.degree=1"],
 }
 QUIET = ["--set", "hfh.check_points=0", "--set", "output.plot=false"]
 

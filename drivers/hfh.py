@@ -8,23 +8,26 @@ dispersion against the exact bands around the point (plot, and the error's log-l
 
     python drivers/hfh.py                                         # rods ε = 8.9, r = 0.2a, TM, X, band 1
     python drivers/hfh.py --config drivers/configs/hfh_drude_square_rods_tm.toml
+    python drivers/hfh.py --config drivers/configs/hfh_drude_square_rods_tm.toml --set hfh.path='"GXMG"' --set hfh.band=3
     mpiexec -n 2 python drivers/hfh.py --set hfh.point='"M"' --set hfh.band=2
 
 Frequencies in units of 2πc/a (inputs and ``omega0``); T in non-dimensional units (cell = 1, Ω = ωa/c).
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from fem_homog.bands import k_path
 from fem_homog.bloch import POLARIZATIONS, BlochProblem
 from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
 from fem_homog.config import Config, log, run_driver
 from fem_homog.effective_operator import classify, star
-from fem_homog.errors import require
+from fem_homog.errors import InputError, require
 from fem_homog.hfh import HFHResult, Selection, hfh_at_point
-from fem_homog.hfh_dispersion import compare_along, fitted_slope, probe_directions
+from fem_homog.hfh_dispersion import bands_along, compare_along, fitted_slope, probe_directions
 from fem_homog.lattice import high_symmetry_points
 from fem_homog.io import peak_memory_mb, write_fields, write_results
 from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
@@ -38,7 +41,8 @@ DEFAULTS: Config = {
     "mesh": {"h": 0.05, "order": 2, "refine": 0},
     "fe": {"degree": 2},
     "hfh": {"point": "X", "band": 1, "target": 0.0, "search_from": 0.0, "cluster_tol": 0.02,
-            "repeated_tol": 1e-5, "parabolic_tol": 0.05, "kappa_max": 0.4, "check_points": 5},
+            "repeated_tol": 1e-5, "parabolic_tol": 0.05, "kappa_max": 0.4, "check_points": 5,
+            "path": "", "path_points": 12},
     "output": {"plot": True},
 }
 
@@ -146,6 +150,62 @@ def report(out: dict) -> None:
     log(f"  solvability multiplier {out['solvability_multiplier']:.1e}")
 
 
+def path_study(problem: BlochProblem, hfh: dict, selection: Selection, lattice: np.ndarray, out: Path) -> dict:
+    """``hfh.path`` (e.g. "GXMG"): the HFH model of bands 1..``hfh.band`` at every vertex of the path, printed
+    point by point, and the exact band diagram along the path with the asymptotic curves around each vertex."""
+    path = k_path(hfh["path"], hfh["path_points"], len(lattice), lattice)
+    models = {}
+    for index, letter in path.labels:
+        if letter in models:
+            continue
+        models[letter] = []
+        for band in range(1, hfh["band"] + 1):
+            log(f"  point {letter}, band {band}:")
+            try:
+                result = hfh_at_point(problem, path.k[index], replace(selection, band=band, target=None))
+            except InputError as error:  # e.g. the acoustic band of a medium without a static limit
+                log(f"    skipped: {error}")
+                continue
+            models[letter].append((band, result))
+            report(summary(result, hfh, lattice))
+    exact = bands_along(problem, path.k, hfh["band"] + 1, selection.search_from)
+    if problem.mesh.comm.rank == 0 and out is not None:
+        plot_path(path, exact, models, hfh["kappa_max"], out / "hfh_path.png")
+    return {"k": path.k, "labels": [[i, n] for i, n in path.labels], "exact": to_reduced(exact),
+            "points": {letter: [{"band": band, **summary(r, hfh, lattice)} for band, r in entries]
+                       for letter, entries in models.items()}}
+
+
+def plot_path(path, exact: np.ndarray, models: dict, kappa_max: float, path_out: Path) -> None:
+    """Exact bands (dots, Re and Im ω) along the path and each vertex's HFH curves within ``kappa_max``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    s = path.distance
+    for column in exact.T:
+        axes[0].plot(s, to_reduced(column.real), "k.", ms=3)
+        axes[1].plot(s, to_reduced(column.imag), "k.", ms=3)
+    for index, letter in path.labels:
+        near = np.flatnonzero(np.abs(s - s[index]) <= kappa_max)
+        fine = np.linspace(s[near].min(), s[near].max(), 40)
+        ks = np.array([np.interp(fine, s[near], path.k[near, j]) for j in range(path.k.shape[1])]).T
+        for _, result in models.get(letter, []):
+            omega = np.sqrt(result.predict(ks - path.k[index]).astype(complex))
+            axes[0].plot(fine, to_reduced(omega.real), "r-", lw=1)
+            axes[1].plot(fine, to_reduced(omega.imag), "r-", lw=1)
+    for ax, name in zip(axes, ("Re ω a/2πc", "Im ω a/2πc")):
+        ax.set_xticks([s[i] for i, _ in path.labels], [("Γ" if n == "G" else n) for _, n in path.labels])
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0].set_title("exact bands (dots) and HFH asymptotics (red)")
+    fig.tight_layout()
+    fig.savefig(path_out, dpi=120)
+    plt.close(fig)
+
+
 def main(config: Config, out: Path) -> None:
     require(config["physics"]["polarization"] in POLARIZATIONS,
             f"unknown physics.polarization '{config['physics']['polarization']}' (known: TM, TE)")
@@ -168,6 +228,11 @@ def main(config: Config, out: Path) -> None:
     numbers = summary(result, hfh, geometry.lattice_vectors)
     report(numbers)
 
+    if hfh["path"]:
+        start = time.perf_counter()
+        numbers["path"] = path_study(problem, hfh, selection, geometry.lattice_vectors,
+                                     out if config["output"]["plot"] else None)
+        timings["path"] = time.perf_counter() - start
     start = time.perf_counter()
     comparisons = asymptotic_check(problem, result, hfh, geometry.lattice_vectors)
     timings["asymptotic_check"] = time.perf_counter() - start

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fem_homog.bands import collect_modes
 from fem_homog.bloch import BlochProblem
-from fem_homog.hfh import HFHResult
+from fem_homog.hfh import HFHResult, has_static_limit
 from fem_homog.lattice import in_first_zone
 
 
@@ -69,3 +70,16 @@ def fitted_slope(kappa: np.ndarray, error: np.ndarray) -> float:
     """Least-squares slope of ``log error`` against ``log |κ|``."""
     keep = error > 0
     return float(np.polyfit(np.log(kappa[keep]), np.log(error[keep]), 1)[0])
+
+
+def bands_along(problem: BlochProblem, ks: np.ndarray, wanted: int, search_from: float) -> np.ndarray:
+    """The ``wanted`` lowest physical frequencies (Ω, increasing real part; NaN where fewer converged) at each
+    k-point, for the band diagram the HFH asymptotics are drawn on."""
+    rows = np.full((len(ks), wanted), np.nan, dtype=complex)
+    for n, k in enumerate(ks):
+        pairs, _ = collect_modes(lambda nev, target: problem.solve(k, nev=nev, target=target), wanted, search_from)
+        omegas = [p.omega for p in pairs]
+        if np.allclose(k, 0.0) and has_static_limit(problem) and problem.dispersive:
+            omegas = [0j, *omegas][:wanted]  # the acoustic band at Γ (filtered as static by the PEP)
+        rows[n, :len(omegas)] = omegas
+    return rows

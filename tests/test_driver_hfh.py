@@ -8,6 +8,7 @@ import pytest
 FAST = ["--set", "mesh.h=0.1", "--set", "hfh.check_points=3", "--set", "output.plot=false"]
 
 
+
 def test_default_run_reports_a_hyperbolic_simple_mode(tmp_path, run_driver):
     run_driver("hfh", FAST, tmp_path)
     results = json.loads((tmp_path / "results.json").read_text())
@@ -30,6 +31,20 @@ def test_one_dimensional_drude_stack_config(tmp_path, run_driver):
     assert results["case"] == "simple" and results["classification"]["extremum"] == "maximum"
     assert results["omega0"][1] < 0  # damped
     assert (tmp_path / "hfh_asymptotics.png").exists()
+
+
+def test_path_study_prints_every_point_and_overlays_the_bands(tmp_path, run_driver):
+    """``hfh.path``: the model of bands 1..hfh.band at Γ, X and M, and the exact band diagram along the path."""
+    proc = run_driver("hfh", ["--set", "mesh.h=0.12", "--set", "hfh.check_points=0", "--set", 'hfh.path="GXMG"',
+                              "--set", "hfh.band=2", "--set", "hfh.path_points=3"], tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    points = results["path"]["points"]
+    assert sorted(points) == ["G", "M", "X"] and all(len(entries) == 2 for entries in points.values())
+    assert points["G"][0]["case"] == "low_frequency" and points["X"][0]["case"] == "simple"
+    assert proc.stdout.count("case:") >= 7  # the chosen point, then 3 points × 2 bands
+    exact = np.array(results["path"]["exact"])[..., 0]
+    assert exact.shape == (10, 3) and exact[0, 0] == 0.0  # Γ, the acoustic band
+    assert (tmp_path / "hfh_path.png").exists()
 
 
 BAD = [(["--set", 'hfh.point="Q"'], "unknown hfh.point"),
