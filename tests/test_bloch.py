@@ -198,3 +198,18 @@ def test_rectangular_lattice_folded_bands_and_zone():
     assert np.allclose(found, exact, rtol=5e-4)  # the others oscillate with period 0.5 along y (10 cells)
     with pytest.raises(InputError, match="outside the first Brillouin zone"):
         problem.solve([np.pi, 2.5 * np.pi], nev=2)
+
+
+def test_auxiliary_linearization_matches_multiplied_polynomial():
+    """TM lossy Drude rods: the auxiliary-field quadratic and the multiplied cubic (theory.md §6) give the same
+    eigenpairs; the quadratic reports no multiplier roots."""
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.08, order=2)
+    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, drude(1.0, 6.0, 0.3))])
+    assert problem.auxiliary
+    k = [1.0, 0.5]
+    quadratic = problem.solve(k, nev=6, target=2.0)
+    problem.auxiliary = False
+    cubic = problem.solve(k, nev=6, target=2.0)
+    n = min(len(quadratic.omegas), len(cubic.omegas))
+    assert n >= 4 and np.allclose(quadratic.omegas[:n], cubic.omegas[:n], rtol=1e-9)
+    assert quadratic.filtered["multiplier"] == 0 and max(p.residual for p in quadratic.pairs) < 1e-10
