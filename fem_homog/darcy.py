@@ -50,7 +50,8 @@ from fem_homog.cells import INCLUSION, MATRIX, CellMesh
 from fem_homog.coefficients import integrate, integrate_components
 from fem_homog.config import log
 from fem_homog.correctors import Timings
-from fem_homog.errors import InputError, SolverError, require
+from fem_homog.errors import InputError, require
+from fem_homog.solvers import SingularSolver
 
 METHODS = ("mumps", "fieldsplit")
 
@@ -359,41 +360,8 @@ def stokes_system(cell: CellMesh, *, degree: int = 2, timings: Timings | None = 
 # solvers
 # ----------------------------------------------------------------------------------------------------------
 
-@dataclass
-class StokesSolver:
-    """A KSP for the singular (constant-pressure kernel) reduced Stokes system."""
-
-    ksp: PETSc.KSP
-    nullspace: PETSc.NullSpace
-    method: str
-
-    def solve(self, b: PETSc.Vec) -> tuple[PETSc.Vec, int]:
-        """Solve ``K x = b`` for the solution with zero mean reduced pressure; return it with the iterations.
-
-        Raises
-        ------
-        SolverError
-            If the solver did not converge (with the PETSc reason).
-        """
-        self.nullspace.remove(b)
-        x = b.duplicate()
-        x.set(0.0)
-        self.ksp.solve(b, x)
-        reason = self.ksp.getConvergedReason()
-        if reason < 0:
-            raise SolverError(
-                f"the {self.method} solve of the Stokes cell problem did not converge (PETSc reason {reason}, "
-                f"{self.ksp.getIterationNumber()} iterations, residual {self.ksp.getResidualNorm():.3e})")
-        self.nullspace.remove(x)
-        return x, self.ksp.getIterationNumber()
-
-    def destroy(self) -> None:
-        self.ksp.destroy()
-        self.nullspace.destroy()
-
-
 def stokes_solver(system: StokesSystem, *, method: str = "mumps", rtol: float = 1e-10,
-                  prefix: str = "darcy_") -> StokesSolver:
+                  prefix: str = "darcy_") -> SingularSolver:
     """Set up the solver of the reduced Stokes system.
 
     Parameters
@@ -440,7 +408,7 @@ def stokes_solver(system: StokesSystem, *, method: str = "mumps", rtol: float = 
             sub.getPC().setType(pc_type)
     ksp.setFromOptions()
     ksp.setUp()
-    return StokesSolver(ksp=ksp, nullspace=nullspace, method=method)
+    return SingularSolver(ksp=ksp, nullspace=nullspace, method=method, problem="Stokes cell problem")
 
 
 def _orthonormal(vectors: list[PETSc.Vec]) -> list[PETSc.Vec]:

@@ -29,6 +29,7 @@ class SingularSolver:
     ksp: PETSc.KSP
     nullspace: PETSc.NullSpace
     method: str
+    problem: str = "cell problem"
 
     def solve(self, b: PETSc.Vec) -> tuple[PETSc.Vec, int]:
         """Solve for the solution orthogonal to the kernel; return it with the iteration count.
@@ -45,7 +46,7 @@ class SingularSolver:
         reason = self.ksp.getConvergedReason()
         if reason < 0:
             raise SolverError(
-                f"the {self.method} solve of the cell problem did not converge (PETSc reason {reason}, "
+                f"the {self.method} solve of the {self.problem} did not converge (PETSc reason {reason}, "
                 f"{self.ksp.getIterationNumber()} iterations, residual {self.ksp.getResidualNorm():.3e})")
         self.nullspace.remove(x)
         return x, self.ksp.getIterationNumber()
