@@ -33,7 +33,6 @@ from scipy.spatial import cKDTree
 
 import dolfinx.fem
 import dolfinx.fem.petsc
-import dolfinx.mesh
 from petsc4py import PETSc
 from fem_homog.errors import InputError, require_collective
 from fem_homog.lattice import bloch_angles, translations
@@ -90,14 +89,18 @@ def _box_lattice(x: np.ndarray, comm: MPI.Comm, gdim: int) -> np.ndarray:
     return np.diag(hi_all - lo_all)
 
 
-def _boundary_nodes(V: dolfinx.fem.FunctionSpace) -> np.ndarray:
-    """Owned nodes (block indices) on the exterior facets of the cell mesh."""
-    mesh = V.mesh
-    tdim = mesh.topology.dim
-    mesh.topology.create_connectivity(tdim - 1, tdim)
-    facets = dolfinx.mesh.exterior_facet_indices(mesh.topology)
-    nodes = dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
-    return nodes[nodes < V.dofmap.index_map.size_local]
+def _boundary_nodes(x: np.ndarray, lattice: np.ndarray, comm: MPI.Comm, tol: float) -> np.ndarray:
+    """Owned nodes on the boundary of the (convex) cell: those where ``x·t̂`` reaches its maximum over the mesh
+    for some lattice translation ``t`` (box faces and corners, hexagon edges and vertices). Geometric, so it
+    does not depend on how the mesh is partitioned (exterior facets of 1D meshes without ghost cells include
+    the boundaries between ranks)."""
+    directions = translations(lattice)
+    directions = directions / np.linalg.norm(directions, axis=1)[:, None]
+    height = x @ directions.T
+    local_top = height.max(axis=0) if len(x) else np.full(len(directions), -np.inf)
+    top = np.empty_like(local_top)
+    comm.Allreduce(np.ascontiguousarray(local_top), top, op=MPI.MAX)
+    return np.flatnonzero((height >= top - tol).any(axis=1)).astype(np.int32)
 
 
 def _image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +144,7 @@ def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None
     lattice = _box_lattice(x, comm, gdim) if lattice is None else np.asarray(lattice, dtype=float)
     tol = _MATCH_TOL * np.abs(lattice).max()
 
-    boundary = _boundary_nodes(V)
+    boundary = _boundary_nodes(x, lattice, comm, tol)
     global_id = index_map.local_to_global(np.arange(n_owned, dtype=np.int32)).astype(np.int64)
     all_x = np.concatenate(comm.allgather(x[boundary])).reshape(-1, gdim)
     all_id = np.concatenate(comm.allgather(global_id[boundary]))

@@ -29,3 +29,14 @@ def test_serial_equals_parallel(point, band):
     assert abs(parallel.omegas[0] - serial.omegas[0]) < 1e-9 * abs(serial.omegas[0])
     assert np.allclose(parallel.T, serial.T, rtol=1e-7, atol=1e-9 * np.abs(serial.T).max())
     assert parallel.solvability_multiplier < 1e-8
+
+
+def test_one_dimensional_stack_serial_equals_parallel():
+    """1D cells are split between ranks too (the periodic map finds the cell boundary geometrically)."""
+    def tensor(comm):
+        cell = mesh_cell(geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.3}), h=0.02, comm=comm)
+        phases = [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, DispersiveModel(1.0, drude=((8.0, 0.3),)))]
+        problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TE", degree=2)
+        return hfh_at_point(problem, [np.pi], Selection(band=1, search_from=0.5)).T
+
+    assert np.allclose(tensor(MPI.COMM_WORLD), tensor(MPI.COMM_SELF), rtol=1e-8)
