@@ -263,7 +263,8 @@ def gmsh_session() -> Iterator[None]:
             gmsh.finalize()
 
 
-def _add_inclusion(inc: Inclusion) -> int:
+def add_inclusion(inc: Inclusion) -> int:
+    """Add one inclusion to the current gmsh OCC model; returns its entity tag."""
     occ = gmsh.model.occ
     c = inc.centre
     if inc.shape == "circle":
@@ -307,7 +308,7 @@ def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
     d, L = geo.dim, geo.size.tolist()
     if geo.kind == "inclusions":
         cell = _add_hexagon() if geo.lattice == "hexagonal" else _add_box([0.0] * d, L, d)
-        tools = [_add_inclusion(inc) for inc in geo.inclusions]
+        tools = [add_inclusion(inc) for inc in geo.inclusions]
     elif geo.kind == "laminate":
         axis = _axis_of(geo.normal, d)
         lo, hi = [0.0] * d, list(L)
@@ -329,7 +330,7 @@ def _phase_volumes(geo: CellGeometry) -> tuple[list[int], list[int]]:
     return matrix, inclusion
 
 
-def _set_periodic(size: np.ndarray) -> None:
+def set_periodic(size: np.ndarray) -> None:
     """Make the mesh on each face ``x_j = L_j`` a translated copy of the mesh on ``x_j = 0``."""
     dim = len(size)
     top = list(size) + [0.0] * (3 - dim)
@@ -400,7 +401,7 @@ def build_model(geo: CellGeometry) -> None:
     if geo.lattice == "hexagonal":
         _set_periodic_hexagon()
     else:
-        _set_periodic(geo.size)
+        set_periodic(geo.size)
 
 
 def set_mesh_options(geo: CellGeometry, h: float) -> None:

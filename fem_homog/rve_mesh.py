@@ -6,7 +6,7 @@
 * Disks/spheres with periodic wrap (:class:`~fem_homog.random_media.Spheres`) are meshed with gmsh on rank 0
   of the communicator: every inclusion and each of its periodic images that meets the window is cut to the
   window (OCC ``intersect``), fragmented with the window box, and opposite faces are made periodic with
-  :func:`fem_homog.cells._set_periodic`.
+  :func:`fem_homog.cells.set_periodic`.
 
 The result, :class:`WindowMesh`, offers ``mesh``, ``cell_tags`` and a ``geometry`` (:class:`WindowBox`) with what
 :func:`fem_homog.correctors.conductivity` reads from a cell, so periodic apparent tensors reuse it as is; the gmsh
@@ -24,7 +24,7 @@ from mpi4py import MPI
 
 import dolfinx.io.gmsh
 import dolfinx.mesh
-from fem_homog.cells import INCLUSION, MATRIX, _set_periodic, gmsh_session, set_mesh_options
+from fem_homog.cells import INCLUSION, MATRIX, set_periodic, gmsh_session, set_mesh_options
 from fem_homog.errors import require
 from fem_homog.random_media import Spheres, Voxels
 
@@ -130,7 +130,7 @@ def _build_spheres_model(sample: Spheres) -> None:
     matrix = sorted({t for _, t in children[0]} - set(inclusion))
     gmsh.model.addPhysicalGroup(d, matrix, MATRIX, name="matrix")
     gmsh.model.addPhysicalGroup(d, inclusion, INCLUSION, name="inclusion")
-    _set_periodic(np.full(d, R))
+    set_periodic(np.full(d, R))
 
 
 def spheres_mesh(sample: Spheres, *, comm: MPI.Comm, h: float = 0.1, order: int = 1) -> WindowMesh:

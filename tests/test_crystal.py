@@ -1,0 +1,333 @@
+"""Finite crystals with PMLs (theory.md §8–§9): the line source against the Hankel function (TM, TE), PML
+reflection against its width, the 1D stack against its exact Green's function, the envelope solver against
+the closed forms (isotropic, complex, backward, anisotropic), hyperbolic vs parabolic emission patterns,
+crystal meshes and their tags, Bloch extension, reconstruction and demodulation, discrete reciprocity."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import hankel1
+
+import fem_homog  # noqa: F401
+import dolfinx.fem
+import ufl
+
+from fem_homog import crystal, green1d, laminate1d, materials
+from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
+from fem_homog.coefficients import integrate
+from fem_homog.crystal_mesh import PML, mesh_box, mesh_crystal, tile_crystal
+from fem_homog.errors import InputError
+from fem_homog.evaluation import bloch_values, interpolate_values, point_values
+from fem_homog.helmholtz import GaussianSource, PointSource
+
+OMEGA = 2 * math.pi * 0.5  # a/λ = 0.5: vacuum wavelength 2 cells
+SOURCE = (0.3, 0.2)
+
+
+def hankel_error(polarization: str, eps: float, pml_width: float, h: float = 0.2) -> float:
+    """Relative L² error of the line source in a homogeneous box against ``(i/4) H₀⁽¹⁾(kr)`` (TE: ``× ε``)
+    on the physical region outside a disc of radius 0.5 around the source."""
+    box = mesh_box([-1.5, -1.5], [2.0, 2.0], pml_width=pml_width, h=h, source=SOURCE, h_source=0.05)
+    background = materials.constant(eps)
+    sol = crystal.solve_full_wave(box, OMEGA, PointSource(SOURCE), matrix=background, inclusion=background,
+                                  polarization=polarization)
+    k, scale = OMEGA * math.sqrt(eps), (1.0 if polarization == "TM" else eps)
+
+    def exact(x):
+        return scale * 0.25j * hankel1(0, k * np.maximum(np.hypot(x[:, 0] - SOURCE[0], x[:, 1] - SOURCE[1]), 1e-9))
+
+    region = crystal.region_indicator(
+        box.mesh, lambda x: np.all(np.abs(x[:, :2] - 0.25) <= 1.75, axis=1)
+        & (np.hypot(x[:, 0] - SOURCE[0], x[:, 1] - SOURCE[1]) >= 0.5))
+    return crystal.relative_l2_error(sol.u, interpolate_values(sol.u.function_space, exact), region)
+
+
+@pytest.mark.parametrize("polarization,eps", [("TM", 1.0), ("TE", 2.0)])
+def test_line_source_matches_hankel(polarization, eps):
+    assert hankel_error(polarization, eps, pml_width=1.0) < 1e-3
+
+
+def test_pml_reflection_decreases_with_width():
+    errors = [hankel_error("TM", 1.0, width, h=0.25) for width in (0.25, 0.5, 1.0)]
+    assert errors[0] > 3 * errors[1] > 9 * errors[2], errors
+
+
+def test_gaussian_source_scales_the_point_source_field():
+    """Outside a radial source the field is the point-source field times the source's Fourier transform at
+    k: a normalised Gaussian of width w gives exp(−k²w²/2) G."""
+    box = mesh_box([-1.5, -1.5], [2.0, 2.0], pml_width=1.0, h=0.2, source=SOURCE, h_source=0.02)
+    vacuum = materials.constant(1.0)
+    width = 0.05
+    point, smooth = [crystal.solve_full_wave(box, OMEGA, src, matrix=vacuum, inclusion=vacuum).u
+                     for src in (PointSource(SOURCE), GaussianSource(SOURCE, width))]
+    region = crystal.region_indicator(box.mesh, lambda x: np.hypot(x[:, 0] - SOURCE[0], x[:, 1] - SOURCE[1]) > 0.5)
+    factor = math.exp(-(OMEGA * width) ** 2 / 2)
+    assert 1 - factor > 0.01
+    assert crystal.relative_l2_error(smooth, factor * point, region) < 1e-3
+
+
+def test_crystal_mesh_phases_and_tags():
+    """3×2 circles (curved) and squares: rod area, PML frame area and matrix area are exact."""
+    for table, area in (({"dim": 2, "shape": "circle", "radius": 0.3}, math.pi * 0.09),
+                        ({"dim": 2, "shape": "square", "side": 0.4}, 0.16)):
+        cm = mesh_crystal(geometry_from_config(table), (3, 2), margin=0.5, pml_width=0.5, h=0.2, h_crystal=0.1)
+        dx = ufl.Measure("dx", domain=cm.mesh, subdomain_data=cm.cell_tags)
+        one = dolfinx.fem.Constant(cm.mesh, 1.0 + 0j)
+        areas = {tag: integrate(one * dx(tag), cm.mesh.comm).real for tag in (MATRIX, INCLUSION, PML)}
+        assert areas[INCLUSION] == pytest.approx(6 * area, rel=1e-5)
+        assert areas[PML] == pytest.approx(5.0 * 4.0 - 4.0 * 3.0, rel=1e-12)
+        assert areas[MATRIX] == pytest.approx(4.0 * 3.0 - 6 * area, rel=1e-5)
+        assert np.allclose(cm.crystal_upper, [3.0, 2.0]) and np.allclose(cm.lower, [-0.5, -0.5])
+
+
+def test_tiled_crystal_matches_gmsh_crystal():
+    """The tiled mesh has the exact rod area and gives the gmsh mesh's field (Drude rods, TM) at probes."""
+    geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3})
+    tiled = tile_crystal(geo, (3, 2), margin=0.5, pml_width=0.5, h=0.1)
+    meshed = mesh_crystal(geo, (3, 2), margin=0.5, pml_width=0.5, h=0.1)
+    dx = ufl.Measure("dx", domain=tiled.mesh, subdomain_data=tiled.cell_tags)
+    one = dolfinx.fem.Constant(tiled.mesh, 1.0 + 0j)
+    assert integrate(one * dx(INCLUSION), tiled.mesh.comm).real == pytest.approx(6 * math.pi * 0.09, rel=1e-5)
+    assert integrate(one * dx(PML), tiled.mesh.comm).real == pytest.approx(8.0, abs=0.2)  # cells by midpoint
+    probes = np.array([[-0.3, 0.4], [1.5, 1.0], [2.5, 1.5], [3.3, -0.2]])
+    rods, vacuum = materials.drude(1.0, 2 * math.pi, 0.1), materials.constant(1.0)
+    fields = [point_values(crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource((1.0, 1.0)),
+                                                   matrix=vacuum, inclusion=rods).u, probes)
+              for cm in (tiled, meshed)]
+    assert np.abs(fields[0] - fields[1]).max() < 1e-3 * np.abs(fields[1]).max()
+    with pytest.raises(InputError, match="whole number of cells"):
+        tile_crystal(geo, (3, 2), margin=0.5, pml_width=0.7, h=0.1)
+
+
+def test_crystal_geometry_refused():
+    geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3})
+    with pytest.raises(InputError, match="counts"):
+        mesh_crystal(geo, (0, 2), margin=0.5, pml_width=0.5, h=0.2)
+    with pytest.raises(InputError, match="pml_width"):
+        mesh_crystal(geo, (2, 2), margin=0.5, pml_width=0.0, h=0.2)
+    with pytest.raises(InputError, match="laminate"):
+        mesh_crystal(geometry_from_config({"dim": 2, "shape": "laminate"}), (2, 2), margin=0.5, pml_width=0.5,
+                     h=0.2)
+
+
+@pytest.mark.parametrize("polarization,inclusion,frequency", [
+    ("TM", materials.constant(4.0), 0.3),
+    ("TM", materials.drude(1.0, 2 * math.pi, 0.05), 0.45),
+    ("TE", materials.drude(1.0, 2 * math.pi, 0.05), 0.45),
+])
+def test_stack_matches_exact_green_function(polarization, inclusion, frequency):
+    """10 laminate periods with a source inside and PMLs in the background vs transfer matrices."""
+    geo = geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.4})
+    omega, xs = 2 * math.pi * frequency, 4.3
+    cm = mesh_crystal(geo, (10,), margin=0.5, pml_width=1.0, h=0.05, source=(xs,))
+    vacuum = materials.constant(1.0)
+    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), matrix=vacuum, inclusion=inclusion,
+                                  polarization=polarization)
+    stack = green1d.laminate_stack(10, 0.4, vacuum, inclusion, omega, polarization)
+    exact = interpolate_values(sol.u.function_space, lambda x: green1d.green(stack, omega, xs, x[:, 0]))
+    physical = crystal.region_indicator(cm.mesh, lambda x: np.abs(x[:, 0] - 5.0) <= 5.5)
+    assert crystal.relative_l2_error(sol.u, exact, physical) < 2e-5
+
+
+@pytest.mark.parametrize("polarization,inclusion,frequency", [
+    ("TM", materials.constant(4.0), 0.3),
+    ("TE", materials.drude(1.0, 2 * math.pi, 0.05), 0.45),
+])
+def test_plane_wave_on_stack_matches_slab_scattering(polarization, inclusion, frequency):
+    """Scattered-field formulation: R and t of 5 periods against laminate1d.slab (faces at 0 and 5)."""
+    geo = geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.4})
+    omega, vacuum = 2 * math.pi * frequency, materials.constant(1.0)
+    cm = mesh_crystal(geo, (5,), margin=1.0, pml_width=1.0, h=0.05)
+    sol = crystal.solve_full_wave(cm, omega, crystal.PlaneWave((1.0,)), matrix=vacuum, inclusion=inclusion,
+                                  polarization=polarization)
+    layers = laminate1d.photonic_layers([vacuum, inclusion, vacuum], [0.3, 0.4, 0.3], polarization)
+    exact = laminate1d.slab(layers, 5, omega, (1.0, 1.0))
+    x = np.array([[-0.8], [-0.3], [5.2], [5.9]])
+    scattered, incident = point_values(sol.u, x), point_values(sol.incident, x)
+    assert np.allclose(incident, np.exp(1j * omega * x[:, 0]), atol=1e-5)
+    R = scattered[:2] * np.exp(1j * omega * x[:2, 0])
+    t = (scattered[2:] + incident[2:]) * np.exp(-1j * omega * (x[2:, 0] - 5.0))
+    assert np.abs(R - exact.R).max() < 1e-5 and np.abs(t - exact.t).max() < 1e-5
+
+
+def mie_scattered(points: np.ndarray, centre, radius: float, eps: float, k: float, polarization: str) -> np.ndarray:
+    """Scattered field of a dielectric cylinder for the incident ``e^{ik(x − x_c)}`` (Bessel series): with
+    ``m = √ε`` and ``q = m`` (TM, ``u`` and ``∂_r u`` continuous) or ``1/m`` (TE, ``u`` and ``ε⁻¹∂_r u``),
+    ``a_n = iⁿ [q J_n'(mka) J_n(ka) − J_n(mka) J_n'(ka)] / [J_n(mka) H_n'(ka) − q J_n'(mka) H_n(ka)]``."""
+    from scipy.special import h1vp, jv, jvp
+
+    m, x = math.sqrt(eps), k * radius
+    q = m if polarization == "TM" else 1.0 / m
+    r = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1])
+    theta = np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0])
+    total = np.zeros(len(points), dtype=complex)
+    for n in range(-30, 31):
+        a_n = 1j**n * (q * jvp(n, m * x) * jv(n, x) - jv(n, m * x) * jvp(n, x)) / (
+            jv(n, m * x) * h1vp(n, x) - q * jvp(n, m * x) * hankel1(n, x))
+        total += a_n * hankel1(n, k * r) * np.exp(1j * n * theta)
+    return total
+
+
+@pytest.mark.parametrize("polarization", ["TM", "TE"])
+def test_plane_wave_on_one_rod_matches_mie_series(polarization):
+    """A single curved rod (ε = 4, r = 0.3) in vacuum: scattered field at probes vs the Bessel series."""
+    cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), (1, 1), margin=1.0,
+                      pml_width=1.0, h=0.1)
+    sol = crystal.solve_full_wave(cm, OMEGA, crystal.PlaneWave((1.0, 0.0)), matrix=materials.constant(1.0),
+                                  inclusion=materials.constant(4.0), polarization=polarization)
+    probes = np.array([[-0.8, 0.5], [1.8, 0.5], [0.5, 1.9], [1.7, 1.6], [-0.5, -0.7]])
+    exact = np.exp(0.5j * OMEGA) * mie_scattered(probes, (0.5, 0.5), 0.3, 4.0, OMEGA, polarization)
+    assert np.abs(point_values(sol.u, probes) - exact).max() < 1e-3 * np.abs(exact).max()
+
+
+def test_exact_stack_green_function_jump_and_radiation():
+    """The reference itself: continuity, the unit flux jump at the source, outgoing waves outside."""
+    omega = 2 * math.pi * 0.3
+    stack = green1d.laminate_stack(3, 0.5, materials.constant(1.0), materials.constant(6.0), omega, "TM")
+    xs, e = 1.37, 1e-7
+    u = green1d.green(stack, omega, xs, np.array([xs - e, xs + e, xs - 2 * e, xs + 2 * e, -1.0, -1.2, 4.0, 4.3]))
+    assert abs(u[0] - u[1]) < 10 * e
+    slope_jump = (u[3] - u[1]) / e - (u[0] - u[2]) / e
+    assert abs(slope_jump + 1.0) < 1e-5
+    assert u[5] / u[4] == pytest.approx(np.exp(1j * omega * 0.2), rel=1e-12)
+    assert u[7] / u[6] == pytest.approx(np.exp(1j * omega * 0.3), rel=1e-12)
+
+
+ENVELOPE_CASES = [
+    ("isotropic", np.eye(2), 1.0 + 0.0j),
+    ("complex tau", (1.0 + 0.2j) * np.eye(2), 1.0 + 0.1j),
+    ("backward", -np.eye(2), -1.0 + 0.05j),
+    ("anisotropic", np.diag([1.0, 0.4]), 1.5 + 0.05j),
+]
+
+
+@pytest.fixture(scope="module")
+def macro_box():
+    return mesh_box([-4.0, -4.0], [4.0, 4.0], pml_width=2.0, h=0.2, source=(0.0, 0.0), h_source=0.05)
+
+
+@pytest.mark.parametrize("name,T,detuning", ENVELOPE_CASES, ids=[c[0] for c in ENVELOPE_CASES])
+def test_envelope_matches_closed_form(macro_box, name, T, detuning):
+    amplitude = 0.7 - 0.2j
+    sol = crystal.solve_envelope(macro_box, T, detuning, PointSource((0.0, 0.0), amplitude))
+    exact = interpolate_values(sol.u.function_space, lambda x: crystal.envelope_closed_form(
+        np.where(np.hypot(x[:, 0], x[:, 1])[:, None] > 0, x, 1e-9), (0.0, 0.0), T, detuning, amplitude))
+    region = crystal.region_indicator(macro_box.mesh, lambda x: np.all(np.abs(x[:, :2]) <= 4.0, axis=1)
+                                      & (np.hypot(x[:, 0], x[:, 1]) >= 0.5))
+    assert crystal.relative_l2_error(sol.u, exact, region) < 1e-3
+
+
+def test_envelope_pml_sign_rule():
+    """Real T: sign(Re T_jj) (theory.md §9); complex T with more loss than the detuning: the decaying root."""
+    assert crystal.envelope_pml_sign(1.0, 1.0) == 1.0 and crystal.envelope_pml_sign(-1.0, -1.0) == -1.0
+    assert crystal.envelope_pml_sign(-1.0, 1.0 + 0.2j) == -1.0
+    assert crystal.envelope_pml_sign(1.0 + 0.2j, 1.0 + 0.1j) == -1.0
+
+
+def test_closed_form_one_dimensional_branch():
+    """1D: f = a/T · i/(2κ) e^{iκ|x|}, backward (κ < 0) at a band maximum, and it solves the ODE."""
+    x = np.array([[0.5], [1.0]])
+    forward = crystal.envelope_closed_form(x, (0.0,), np.array([[2.0]]), 0.5)
+    backward = crystal.envelope_closed_form(x, (0.0,), np.array([[-2.0]]), -0.5)
+    assert forward[1] / forward[0] == pytest.approx(np.exp(0.5j * 0.5), rel=1e-9)
+    assert backward[1] / backward[0] == pytest.approx(np.exp(-0.5j * 0.5), rel=1e-9)
+    assert forward[0] == pytest.approx(1j / (2 * 2.0 * 0.5) * np.exp(0.25j), rel=1e-9)
+
+
+def test_hyperbolic_and_parabolic_emission(macro_box):
+    """T = diag(1, −1) (hyperbolic, X point of the seed) radiates along the diagonals; T = diag(1, 0.05)
+    (parabolic) along the axis; an isotropic T has no preference."""
+    ratios = {}
+    for name, T in (("hyperbolic", np.diag([1.0, -1.0])), ("parabolic", np.diag([1.0, 0.05])),
+                    ("isotropic", np.eye(2))):
+        f = crystal.solve_envelope(macro_box, T, 1.0 + 0.2j, PointSource((0.0, 0.0))).u
+        ratios[name] = crystal.diagonal_to_axis_ratio(f, (0.0, 0.0), r_min=1.0, r_max=4.0)
+    assert ratios["hyperbolic"] > 2.0
+    assert ratios["parabolic"] < 0.5
+    assert abs(ratios["isotropic"] - 1.0) < 0.02
+
+
+def test_rotated_hyperbolic_envelope_without_pml(macro_box):
+    """T = diag(1, −1) rotated by 45° (Re T_jj = 0, no PML rule): with loss and a far Dirichlet truncation
+    it radiates along the axes, the unrotated T truncated the same way along the diagonals. (The truncation
+    reflects: the unrotated ratio is 2.9 without the PML and 4.0 with it, so this is qualitative only.)"""
+    rotated = np.array([[0.0, 1.0], [1.0, 0.0]])
+    f_rotated = crystal.solve_envelope(macro_box, rotated, 1.0 + 0.5j, PointSource((0.0, 0.0)), pml=False).u
+    f_plain = crystal.solve_envelope(macro_box, np.diag([1.0, -1.0]), 1.0 + 0.5j, PointSource((0.0, 0.0)),
+                                     pml=False).u
+    f_pml = crystal.solve_envelope(macro_box, np.diag([1.0, -1.0]), 1.0 + 0.5j, PointSource((0.0, 0.0))).u
+    ratio = [crystal.diagonal_to_axis_ratio(f, (0.0, 0.0), r_min=1.0, r_max=4.0) for f in (f_rotated, f_plain, f_pml)]
+    assert ratio[0] < 0.8 and ratio[1] > 2.0 and ratio[2] > 2.0
+
+
+def test_envelope_inputs_refused(macro_box):
+    with pytest.raises(InputError, match="Re T_jj"):
+        crystal.solve_envelope(macro_box, np.array([[0.0, 1.0], [1.0, 0.0]]), 1.0, PointSource((0.0, 0.0)))
+    with pytest.raises(InputError, match="2x2"):
+        crystal.solve_envelope(macro_box, np.eye(3), 1.0, PointSource((0.0, 0.0)))
+    with pytest.raises(InputError, match="closed form"):
+        crystal.envelope_closed_form(np.zeros((1, 2)), (0.0, 0.0), np.diag([1.0, -1.0]), 1.0)
+    with pytest.raises(InputError, match="outside the mesh"):
+        crystal.solve_envelope(macro_box, np.eye(2), 1.0, PointSource((9.0, 0.0)))
+
+
+@pytest.fixture(scope="module")
+def antiperiodic_cell_function():
+    """U(y) = sin(π y₁) cos(2π y₂) on the unit cell: its Bloch extension at X = (π, 0) is sin(πx₁) cos(2πx₂)."""
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
+    V = dolfinx.fem.functionspace(cell.mesh, ("Lagrange", 2))
+    U = interpolate_values(V, lambda x: np.sin(np.pi * x[:, 0]) * np.cos(2 * np.pi * x[:, 1]))
+    return U
+
+
+def test_bloch_extension(antiperiodic_cell_function):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2.0, 5.0, size=(200, 2))
+    values = bloch_values(antiperiodic_cell_function, x, (np.pi, 0.0))
+    exact = np.sin(np.pi * x[:, 0]) * np.cos(2 * np.pi * x[:, 1])
+    assert np.abs(values - exact).max() < 1e-3
+    inside = point_values(antiperiodic_cell_function, x % 1.0)
+    assert np.allclose(np.abs(inside), np.abs(values))
+
+
+def test_reconstruct_and_demodulate(antiperiodic_cell_function):
+    """u = f U₀ rebuilt on a crystal; cellwise demodulation returns an affine f at the cell centres
+    (U₀² is symmetric about each centre, so the first moment vanishes)."""
+    cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), (4, 3), margin=0.5,
+                      pml_width=0.5, h=0.2, h_crystal=0.1)
+    macro = mesh_box(cm.lower, cm.upper, pml_width=0.5, h=0.25)
+    f = interpolate_values(dolfinx.fem.functionspace(macro.mesh, ("Lagrange", 1)),
+                           lambda x: 1.0 + 0.2 * x[:, 0] - 0.1j * x[:, 1])
+    V = dolfinx.fem.functionspace(cm.mesh, ("Lagrange", 2))
+    u = crystal.reconstruct(V, [(f, antiperiodic_cell_function, (np.pi, 0.0))])
+    x = V.tabulate_dof_coordinates()
+    expected = (1.0 + 0.2 * x[:, 0] - 0.1j * x[:, 1]) * np.sin(np.pi * x[:, 0]) * np.cos(2 * np.pi * x[:, 1])
+    assert np.abs(u.x.array - expected).max() < 2e-3
+    centres, f_h = crystal.demodulate(u, antiperiodic_cell_function, (np.pi, 0.0), cm)
+    assert centres.shape == (12, 2) and np.allclose(centres[1], [0.5, 1.5])
+    assert np.abs(f_h - (1.0 + 0.2 * centres[:, 0] - 0.1j * centres[:, 1])).max() < 5e-3
+
+
+def test_full_wave_crystal_is_reciprocal():
+    """Lossy Drude rods, TM: the discrete Green's function is symmetric, G(a, b) = G(b, a) to round-off."""
+    cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), (3, 3), margin=0.5,
+                      pml_width=0.5, h=0.2, h_crystal=0.1)
+    points = np.array([[1.0, 1.0], [2.3, 1.6]])
+    rods, vacuum = materials.drude(1.0, 2 * math.pi, 0.1), materials.constant(1.0)
+    G = [point_values(crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource(tuple(p)), matrix=vacuum,
+                                              inclusion=rods).u, points[::-1][i:i + 1])[0]
+         for i, p in enumerate(points)]
+    assert abs(G[0] - G[1]) < 1e-10 * abs(G[0])
+
+
+def test_interior_indicator_and_ratio_inputs():
+    cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), (6, 6), margin=0.5,
+                      pml_width=0.5, h=0.25, h_crystal=0.25, order=1)
+    marked = crystal.interior_indicator(cm, (3.0, 3.0), source_radius=1.0, edge_band=1.0)
+    area = integrate(marked * ufl.dx, cm.mesh.comm).real
+    assert area == pytest.approx(16.0 - math.pi, abs=0.6)  # cells by midpoint: a coarse disc
+    with pytest.raises(InputError, match="edge band"):
+        crystal.interior_indicator(cm, (3.0, 3.0), edge_band=3.0)
+    with pytest.raises(InputError, match="half_angle"):
+        crystal.diagonal_to_axis_ratio(marked, (3.0, 3.0), r_min=1.0, r_max=2.0, half_angle=30.0)
