@@ -28,11 +28,11 @@ from fem_homog.effective_operator import classify, star
 from fem_homog.errors import InputError, require
 from fem_homog.hfh import HFHResult, Selection, hfh_at_point
 from fem_homog.hfh_dispersion import bands_along, compare_along, fitted_slope, probe_directions
-from fem_homog.lattice import high_symmetry_points
+from fem_homog.lattice import named_point
 from fem_homog.io import peak_memory_mb, write_fields, write_results
 from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
 from fem_homog.plotting import plot_fields
-from fem_homog.units import to_omega, to_reduced
+from fem_homog.units import to_reduced
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},
@@ -45,28 +45,6 @@ DEFAULTS: Config = {
             "path": "", "path_points": 12},
     "output": {"plot": True},
 }
-
-
-def zone_point(point, lattice: np.ndarray) -> np.ndarray:
-    """``hfh.point``: a high-symmetry point of the lattice (:func:`fem_homog.lattice.high_symmetry_points`)
-    or a list of components (units 1/a)."""
-    d = len(lattice)
-    if isinstance(point, str):
-        known = high_symmetry_points(lattice)
-        require(point in known, f"unknown hfh.point '{point}' for this {d}D lattice (known: "
-                                f"{', '.join(known)}, or a list of {d} numbers)")
-        return known[point]
-    require(len(point) == d, f"hfh.point must have {d} components, got {point}")
-    return np.asarray(point, dtype=float)
-
-
-def selection_from_config(hfh: dict) -> Selection:
-    """``hfh.target > 0`` selects the mode nearest that frequency, otherwise ``hfh.band`` counts the bands."""
-    require(hfh["cluster_tol"] >= hfh["repeated_tol"] > 0,
-            "need hfh.cluster_tol >= hfh.repeated_tol > 0 (relative tolerances on Ω²)")
-    chosen = {"target": float(to_omega(hfh["target"]))} if hfh["target"] > 0 else {"band": hfh["band"]}
-    return Selection(**chosen, cluster_tol=hfh["cluster_tol"], repeated_tol=hfh["repeated_tol"],
-                     search_from=float(to_omega(hfh["search_from"])))
 
 
 def summary(result: HFHResult, hfh: dict, lattice: np.ndarray) -> dict:
@@ -212,8 +190,8 @@ def main(config: Config, out: Path) -> None:
     hfh = config["hfh"]
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"])
-    k0 = zone_point(hfh["point"], geometry.lattice_vectors)
-    selection = selection_from_config(hfh)
+    k0 = named_point(hfh["point"], geometry.lattice_vectors)
+    selection = Selection.from_config(hfh)
     log(f"hfh: {config['physics']['polarization']}, k0 = {np.round(k0, 6).tolist()}, "
         f"{'target' if selection.target else 'band'} {hfh['target'] if selection.target else hfh['band']}")
     timings = {}

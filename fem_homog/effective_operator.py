@@ -66,12 +66,13 @@ def _lattice_symmetries(d: int) -> list[np.ndarray]:
 
 def star(k0: np.ndarray, T: np.ndarray | None, lattice: np.ndarray) -> list[dict]:
     """The star of ``k0``: its distinct images under the square/cubic point group (modulo reciprocal lattice
-    vectors), each with its tensor ``R T R^T`` (theory.md §8.6: X and Y on a square lattice). Assumes the
+    vectors), each with its tensor ``R T R^T`` and the symmetry ``R`` (theory.md §8.6: X and Y on a square
+    lattice; the image mode is ``U0(R^T (y − c) + c)`` about the cell centre ``c``). Assumes the
     crystal has the lattice's full symmetry; for rectangular and hexagonal cells only ``k0`` is returned."""
     k0 = np.asarray(k0, dtype=float)
     lengths = np.diag(lattice)
     if not (np.allclose(lattice, np.diag(lengths)) and np.allclose(lengths, lengths[0])):
-        return [{"k": k0.tolist(), "T": None if T is None else T}]
+        return [{"k": k0.tolist(), "T": None if T is None else T, "R": np.eye(len(k0))}]
     period = 2 * np.pi / lengths[0]
     points: list[dict] = []
     for R in _lattice_symmetries(len(k0)):
@@ -79,5 +80,5 @@ def star(k0: np.ndarray, T: np.ndarray | None, lattice: np.ndarray) -> list[dict
         k = k - period * np.round(k / period)
         k[np.isclose(k, -period / 2)] = period / 2  # −π ≡ π
         if not any(np.allclose(k, p["k"]) for p in points):
-            points.append({"k": k.tolist(), "T": None if T is None else R @ T @ R.T})
+            points.append({"k": k.tolist(), "T": None if T is None else R @ T @ R.T, "R": R})
     return points

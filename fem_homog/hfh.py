@@ -33,6 +33,7 @@ from fem_homog.bloch import STATIC_TOL, BlochProblem, Eigenpair, linear_combinat
 from fem_homog.bordered import solve_bordered
 from fem_homog.errors import InputError, require
 from fem_homog.lattice import is_zone_edge
+from fem_homog.units import to_omega
 
 CASES = ("simple", "repeated", "nearby", "interior", "low_frequency")
 
@@ -364,6 +365,16 @@ class Selection:
     cluster_tol: float = 0.02
     repeated_tol: float = 1e-5
     search_from: float = 0.0
+
+    @classmethod
+    def from_config(cls, hfh: dict) -> "Selection":
+        """From an ``[hfh]`` table (frequencies in 2πc/a): ``target > 0`` selects the mode nearest that
+        frequency, otherwise ``band`` counts the bands."""
+        require(hfh["cluster_tol"] >= hfh["repeated_tol"] > 0,
+                "need hfh.cluster_tol >= hfh.repeated_tol > 0 (relative tolerances on Ω²)")
+        chosen = {"target": float(to_omega(hfh["target"]))} if hfh["target"] > 0 else {"band": hfh["band"]}
+        return cls(**chosen, cluster_tol=hfh["cluster_tol"], repeated_tol=hfh["repeated_tol"],
+                   search_from=float(to_omega(hfh["search_from"])))
 
 
 def has_static_limit(problem: BlochProblem) -> bool:

@@ -99,6 +99,18 @@ def high_symmetry_points(lattice: np.ndarray) -> dict[str, np.ndarray]:
     return {name: np.asarray(p) / L for name, p in SQUARE_POINTS[len(L)].items()}
 
 
+def named_point(point: str | Sequence[float], lattice: np.ndarray) -> np.ndarray:
+    """A k-point given as a letter of :func:`high_symmetry_points` or as its components (units 1/a)."""
+    d = len(lattice)
+    if isinstance(point, str):
+        known = high_symmetry_points(lattice)
+        require(point in known, f"unknown k-point '{point}' for this {d}D lattice (known: {', '.join(known)}, "
+                                f"or a list of {d} numbers)")
+        return known[point]
+    require(len(point) == d, f"a k-point must have {d} components, got {list(point)}")
+    return np.asarray(point, dtype=float)
+
+
 def hexagon_vertices() -> np.ndarray:
     """Vertices of the triangular lattice's Wigner–Seitz cell (inradius 1/2), counter-clockwise."""
     angles = np.radians(30.0 + 60.0 * np.arange(6))

@@ -45,8 +45,10 @@ def nodal_values(u: dolfinx.fem.Function) -> np.ndarray:
     return array[:, 0].real if bs == 1 else np.linalg.norm(array.real, axis=1)
 
 
-def plot_fields(functions: Sequence[dolfinx.fem.Function], titles: Sequence[str], path: Path) -> Path | None:
-    """Plot fields side by side (scalar: real part; vector: magnitude) into a PNG; returns the path on rank 0."""
+def plot_fields(functions: Sequence[dolfinx.fem.Function], titles: Sequence[str], path: Path,
+                clim: tuple[float, float] | None = None, cmap: str = "RdBu_r") -> Path | None:
+    """Plot fields side by side (scalar: real part; vector: magnitude) into a PNG; returns the path on rank 0.
+    ``clim`` gives every panel the same colour range."""
     import pyvista
 
     pyvista.OFF_SCREEN = True
@@ -58,7 +60,7 @@ def plot_fields(functions: Sequence[dolfinx.fem.Function], titles: Sequence[str]
     for i, (grid, title) in enumerate(zip(grids, titles)):
         plotter.subplot(0, i)
         shown = grid.clip(normal="y", origin=(0.5, 0.5, 0.5)) if three_d else grid
-        plotter.add_mesh(shown, scalars="u", cmap="RdBu_r", show_edges=False,
+        plotter.add_mesh(shown, scalars="u", cmap=cmap, clim=clim, show_edges=False,
                          scalar_bar_args={"title": title, "vertical": False, "fmt": "%.3g", "n_labels": 3})
         plotter.add_text(title, font_size=10)
         if three_d:

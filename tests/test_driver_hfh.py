@@ -47,7 +47,7 @@ def test_path_study_prints_every_point_and_overlays_the_bands(tmp_path, run_driv
     assert (tmp_path / "hfh_path.png").exists()
 
 
-BAD = [(["--set", 'hfh.point="Q"'], "unknown hfh.point"),
+BAD = [(["--set", 'hfh.point="Q"'], "unknown k-point 'Q'"),
        (["--set", "hfh.point=[1.0]"], "must have 2 components"),
        (["--set", "hfh.point=[4.0, 0.0]"], "outside the first Brillouin zone"),
        (["--set", "hfh.band=0"], "hfh.band must be >= 1"),
