@@ -5,16 +5,19 @@ product model with a gap) → the higher-order real-space model with its interfa
 transmission at a single boundary (half-space | metamaterial) or by a slab of N cells, frequency by frequency,
 against the exact fine-scale answer → optionally 2D oblique incidence (tensor fits, reflection vs angle against
 exact mode matching) and a pulse in the time domain (dolfinx FEM of the model against the fine-scale
-laminate) → numbers and plots (theory.md §10).
+laminate, in 1D or, with ``timedomain.dim = 2``, at oblique incidence on a strip) → numbers and plots
+(theory.md §10).
 
     python drivers/multiband.py                                              # R_6, single boundary
     python drivers/multiband.py --config drivers/configs/multiband_double.toml
+    python drivers/multiband.py --config drivers/configs/multiband_timedomain_2d.toml     # 2D pulse at 24°
     python drivers/multiband.py --set model.order=1 --set 'scattering.frequencies=[0.5, 1.0, 2.0]'
 
 Units: period 1, angular frequency ω of −(E u')' = ω² ρ u. ``scattering.frequencies`` and ``oblique.angles``
 take a list or a range ``"start:stop:count"`` (``count`` evenly spaced values, both ends included);
 ``oblique.frequencies`` a list. Outputs in ``--out``: ``results.json``, ``config.toml``, ``fits.png``, ``transmission.png``
-(+ ``field.png``, ``reflection_vs_angle.png``, ``timedomain.png`` when those studies are enabled).
+(+ ``field.png``, ``reflection_vs_angle.png``, ``timedomain.png`` when those studies are enabled; in 2D also the
+final fields ``timedomain_model.bp``, ``timedomain_fine.bp``).
 """
 
 import time
@@ -26,7 +29,7 @@ from mpi4py import MPI
 from fem_homog.config import Config, log, run_driver
 from fem_homog.errors import InputError, require
 from fem_homog.io import write_results
-from fem_homog.multiband import homogenize, oblique, plots, scattering
+from fem_homog.multiband import homogenize, oblique, plots, scattering, timedomain2d
 from fem_homog.multiband.fem1d import harmonic_slab
 from fem_homog.multiband.fits import band_edges, elastic_layers
 from fem_homog.multiband.model import interface_conditions
@@ -40,7 +43,8 @@ DEFAULTS: Config = {
     "scattering": {"kind": "single", "cells": 10, "termination": 0, "frequencies": "0.05:3.8:120",
                    "field_omega": 0.0},
     "timedomain": {"enabled": False, "cells": 40, "length": 40.0, "omega": 1.0, "width": 4.0, "time": 30.0,
-                   "dt": 0.02, "h_model": 0.1, "h_fine": 0.025, "degree": 2, "snapshots": 4},
+                   "dt": 0.02, "h_model": 0.1, "h_fine": 0.025, "degree": 2, "snapshots": 4, "dim": 1,
+                   "orientation": "parallel", "height": 4.0, "mode": 1},
     "oblique": {"enabled": False, "orientation": "normal", "frequencies": [1.0, 2.0, 2.6], "angles": "0:85:18",
                 "samples": 16, "k_t_max": 6.283185307179586, "h": 0.05},
     "output": {"plot": True},
@@ -78,6 +82,7 @@ def check_inputs(config: Config) -> None:
             "homogeneous.E and homogeneous.rho must be positive")
     require(not config["timedomain"]["enabled"] or (model["bands"] == 1 and model["order"] <= 2),
             "the time-domain study needs model.bands = 1 and model.order ≤ 2")
+    require(config["timedomain"]["dim"] in (1, 2), f"timedomain.dim must be 1 or 2, got {config['timedomain']['dim']}")
 
 
 def fit_report(h: homogenize.Homogenized) -> dict:
@@ -185,7 +190,8 @@ def main(config: Config, out: Path) -> None:
                "transmission": rows, "summary": stats,
                "timings": {"fit": t_fit, "seconds_per_frequency": per_frequency}}
     if config["timedomain"]["enabled"]:
-        results["timedomain"] = pulse_study(config, meta.model, plot_dir)
+        results["timedomain"] = (pulse_study(config, meta.model, plot_dir) if config["timedomain"]["dim"] == 1
+                                 else timedomain2d.pulse_study(config, plot_dir))
     if config["scattering"]["field_omega"] > 0:
         results["field"] = field_study(config, meta, hom, plot_dir)
         log(f"  field at ω = {results['field']['omega']}: relative L2 difference model − fine "

@@ -230,3 +230,78 @@ def test_slab_fields_are_continuous_and_evanescent_in_the_gap(fitted):
     model = solve([HOM, fitted[3].model, HOM], [0.0, 10.0], 3.2)
     for u in (np.abs(fine.u), np.abs(model.field(fine.x))):
         assert u[np.searchsorted(fine.x, 8.0)] < 1e-2 * np.max(u[fine.x < 1.0])
+
+
+def test_2d_time_domain_reduces_to_1d_for_a_pulse_uniform_in_y(fitted):
+    """Q2 + C0-IP on a strip, layers parallel to the interface, normal incidence (a pulse uniform in y): the 2D
+    model whose k_t = 0 slice is the 1D R_4 model, and the 2D fine scale, reproduce the 1D runs to round-off."""
+    from fem_homog.multiband import timedomain as td
+    from fem_homog.multiband import timedomain2d as td2
+
+    model = fitted[2].model
+    C2 = np.zeros((3, 3, 2))
+    C2[:, 0] = model.C
+    C2[0, 1], C2[1, 1], C2[0, 2] = [3.5, -0.02], [0.5, -0.01], [0.1, -0.001]  # transverse terms: idle here
+    pairs = [(td.model_discretization(model, 2.0, 1.0, 10.0, 10.0, 0.2),
+              td2.model_discretization(C2, "parallel", 2.0, 1.0, 10.0, 10.0, 0.4, 0.2)),
+             (td.fine_discretization(SPEC, 10, 2.0, 1.0, 10.0, 0.1),
+              td2.fine_discretization(SPEC, "parallel", 10, 2.0, 1.0, 10.0, 0.3, 0.1))]
+    for one, two in pairs:
+        u1, v1 = td.gaussian_pulse(one.x, -5.0, 1.5, np.sqrt(2.0), 2.0)
+        u2, v2 = td2.oblique_pulse(two.x, -5.0, 1.5, np.sqrt(2.0), 2.0, 0.0)
+        assert np.max(np.abs(v2 - td.gaussian_pulse(two.x[:, 0], -5.0, 1.5, np.sqrt(2.0), 2.0)[1])) < 1e-12
+        h1, h2 = td.newmark(one, u1, v1, 0.05, 200, [200]), td.newmark(two, u2, v2, 0.05, 200, [200])
+        e2 = np.array(h2.energy)
+        assert np.max(np.abs(e2 - e2[0])) / e2[0] < 1e-10
+        assert h2.energy_right[-1] / e2[0] == pytest.approx(h1.energy_right[-1] / h1.energy[0], abs=1e-10)
+        line = np.isclose(two.x[:, 1], 0.0)
+        order = np.argsort(one.x)
+        expected = np.interp(two.x[line, 0], one.x[order], h1.snapshots[-1][order])
+        assert np.max(np.abs(h2.snapshots[-1][line] - expected)) < 1e-9
+        on_nodes = td2.on_grid(two.x, h2.snapshots[-1], np.column_stack([one.x, np.full(len(one.x), 0.1)]))
+        assert np.max(np.abs(on_nodes - h1.snapshots[-1])) < 1e-9  # the model → fine-mesh transfer
+
+
+def test_2d_time_domain_oblique_energy_and_transmission():
+    """Oblique incidence (transverse mode cos(k_2 y) of a free strip, 22°): the 2D R_4 model with fitted tensor
+    coefficients and the fine-scale laminate conserve the discrete energy to round-off, and the energy each
+    transmits equals the spectral average of its frequency-domain T_E(ω, k_2) (model: reduced 1D model;
+    laminate: transfer matrix with the transverse layers)."""
+    from fem_homog.multiband import oblique, timedomain as td
+    from fem_homog.multiband import timedomain2d as td2
+
+    fit = oblique.fit(SPEC, 1, samples=8, order=2)
+    assert fit.C2.shape == (3, 3, 2) and fit.errors[0] < 0.03
+    for orientation in oblique.ORIENTATIONS:  # stable: K ≥ 0 with the constants as kernel, M > 0
+        small = td2.model_discretization(fit.C2, orientation, 2.0, 1.0, 3.0, 3.0, 2.0, 0.5)
+        stiffness, mass = np.linalg.eigvalsh(small.K.toarray()), np.linalg.eigvalsh(small.M.toarray())
+        assert abs(stiffness[0]) < 1e-10 * stiffness[-1] < stiffness[1] and mass[0] > 0
+    k2, omega, width, c = 0.4, 1.5, 3.0, np.sqrt(2.0)
+    height = np.pi / k2
+    hom = oblique.homogeneous_reduced(2.0, 1.0, k2)
+    cases = {"model": (td2.model_discretization(fit.C2, "parallel", 2.0, 1.0, 30.0, 20.0, height, 0.5),
+                       lambda w: solve([hom, oblique.reduce(fit.C2, "parallel", k2)], [0.0], w).T_E),
+             "fine": (td2.fine_discretization(SPEC, "parallel", 20, 2.0, 1.0, 30.0, height, 0.25),
+                      lambda w: oblique.exact_parallel(SPEC, 2.0, 1.0, w, k2).T_E)}
+    for name, (disc, transmission) in cases.items():
+        u0, v0 = td2.oblique_pulse(disc.x, -15.0, omega, c, width, k2)
+        hist = td.newmark(disc, u0, v0, 0.1, 200, [])
+        energy = np.array(hist.energy)
+        assert np.max(np.abs(energy - energy[0])) / energy[0] < 1e-10, name
+        expected = td.spectral_transmission(transmission, omega, c, width, k2=k2)
+        assert hist.energy_right[-1] / energy[0] == pytest.approx(expected, abs=1e-3), name
+
+
+def test_driver_2d_time_domain(run_driver, tmp_path):
+    """The 2D pulse study through the driver (layers normal to the interface, tiny meshes): energy conserved."""
+    settings = ["scattering.frequencies=[1.0]", "output.plot=false", "model.order=2", "oblique.samples=6",
+                "timedomain.enabled=true", "timedomain.dim=2", "timedomain.orientation='normal'",
+                "timedomain.height=3.0", "timedomain.cells=4", "timedomain.length=8.0", "timedomain.time=2.0",
+                "timedomain.dt=0.1", "timedomain.h_model=0.5", "timedomain.h_fine=0.25", "timedomain.width=1.5",
+                "timedomain.omega=1.8"]
+    run_driver("multiband", [arg for s in settings for arg in ("--set", s)], tmp_path / "ok")
+    data = json.loads((tmp_path / "ok" / "results.json").read_text())["timedomain"]
+    assert data["dim"] == 2 and data["k2"] == pytest.approx(np.pi / 3)
+    assert data["model"]["energy_drift"] < 1e-10 and data["fine"]["energy_drift"] < 1e-10
+    bad = run_driver("multiband", ["--set", "timedomain.dim=3"], tmp_path / "bad", check=False)
+    assert bad.returncode == 2 and "timedomain.dim" in bad.stderr

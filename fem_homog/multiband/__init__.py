@@ -8,5 +8,6 @@ oblique       2D tensor fits, reduction to 1D along the interface normal, reflec
 modematching  exact 2D fine-scale scattering for layers normal to the interface (transverse Bloch modes)
 fem1d         dolfinx 1D meshes/assembly; fine-scale harmonic slab with radiation conditions
 timedomain    dolfinx P2 + C0-IP model and fine-scale FEM of a pulse, Newmark average acceleration
+timedomain2d  the same in 2D: Q2 + C0-IP for the 2D tensor model on a strip, oblique pulse, fine-scale layers
 plots         matplotlib figures of the study
 """

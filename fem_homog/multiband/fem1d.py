@@ -24,21 +24,28 @@ from fem_homog import laminate1d
 from fem_homog.errors import require
 
 
-def line_mesh(breaks: Sequence[float], h: float) -> dolfinx.mesh.Mesh:
-    """An interval mesh of ``[breaks[0], breaks[-1]]`` with a node on every break and elements of size ≤ ``h``."""
+def line_nodes(breaks: Sequence[float], h: float) -> np.ndarray:
+    """Sorted nodes of ``[breaks[0], breaks[-1]]``: every break, and uniform spacing ≤ ``h`` between breaks."""
     require(h > 0, f"mesh size must be positive, got {h}")
     pieces = [np.linspace(a, b, max(1, int(np.ceil((b - a) / h - 1e-9))) + 1) for a, b in zip(breaks[:-1], breaks[1:])]
-    x = np.unique(np.round(np.concatenate(pieces), 12))
+    return np.unique(np.round(np.concatenate(pieces), 12))
+
+
+def line_mesh(breaks: Sequence[float], h: float) -> dolfinx.mesh.Mesh:
+    """An interval mesh of ``[breaks[0], breaks[-1]]`` with a node on every break and elements of size ≤ ``h``."""
+    x = line_nodes(breaks, h)
     cells = np.stack([np.arange(len(x) - 1), np.arange(1, len(x))], axis=1).astype(np.int64)
     element = basix.ufl.element("Lagrange", "interval", 1, shape=(1,))
     return dolfinx.mesh.create_mesh(MPI.COMM_SELF, cells, element, x.reshape(-1, 1))
 
 
-def piecewise(mesh: dolfinx.mesh.Mesh, breaks: Sequence[float], values: Sequence[float]) -> dolfinx.fem.Function:
-    """DG0 function equal to ``values[i]`` on ``(breaks[i], breaks[i+1])`` (by cell midpoint)."""
+def piecewise(mesh: dolfinx.mesh.Mesh, breaks: Sequence[float], values: Sequence[float],
+              axis: int = 0) -> dolfinx.fem.Function:
+    """DG0 function equal to ``values[i]`` where the cell midpoint's coordinate ``axis`` lies in
+    ``(breaks[i], breaks[i+1])``."""
     V0 = dolfinx.fem.functionspace(mesh, ("DG", 0))
-    n = mesh.topology.index_map(1).size_local
-    mid = mesh.geometry.x[mesh.geometry.dofmaps[0][:n], 0].mean(axis=1)
+    n = mesh.topology.index_map(mesh.topology.dim).size_local
+    mid = mesh.geometry.x[mesh.geometry.dofmaps[0][:n], axis].mean(axis=1)
     index = np.clip(np.searchsorted(breaks, mid) - 1, 0, len(values) - 1)
     f = dolfinx.fem.Function(V0)
     f.x.array[:n] = np.asarray(values, dtype=float)[index]

@@ -54,18 +54,24 @@ def exact_bands(spec: Sequence[Sequence[float]], ks: np.ndarray, kts: np.ndarray
     return out
 
 
+POWERS = [(0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]  # (a, b) of the basis k_s^{2a} k_t^{2b} of the fits
+
+
 def _band_array(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``C2`` of ``N − λD`` for coefficients on ``[1, k_s², k_t²]``."""
-    C = np.zeros((2, 2, 2))
-    for (a, b), n, d in zip([(0, 0), (1, 0), (0, 1)], num, den):
+    """``C2`` of ``N − λD`` for coefficients on ``[1, k_s², k_t²]`` (order 1) or
+    ``[1, k_s², k_t², k_s⁴, k_s²k_t², k_t⁴]`` (order 2)."""
+    size = 2 if len(num) == 3 else 3
+    C = np.zeros((size, size, 2))
+    for (a, b), n, d in zip(POWERS, num, den):
         C[a, b] = [n, -d]
     return C
 
 
 def _family(num0, den0, params: list[tuple[Sequence[float], Sequence[float]]]) -> fits.Family:
+    size = len(num0)
     return fits.Family(np.asarray(num0, float), np.asarray(den0, float),
-                       np.array([p[0] for p in params], float).reshape(-1, 3),
-                       np.array([p[1] for p in params], float).reshape(-1, 3))
+                       np.array([p[0] for p in params], float).reshape(-1, size),
+                       np.array([p[1] for p in params], float).reshape(-1, size))
 
 
 def _first_family(E_bar: float, E_mean: float, rho_bar: float, cutoff: float | None) -> fits.Family:
@@ -74,6 +80,15 @@ def _first_family(E_bar: float, E_mean: float, rho_bar: float, cutoff: float | N
     if cutoff is None:
         return _family([0, E_bar, E_mean], [rho_bar, 0, 0], [([0, 0, 0], [0, 1, 0]), B_t])
     return _family([0, E_bar, E_mean], [rho_bar, E_bar / cutoff ** 2, 0], [B_t])
+
+
+def _first_family_order2(E_bar: float, E_mean: float, rho_bar: float) -> fits.Family:
+    """Band 1 as a 2D ``R_4``: numerator ``Ē k_s² + ⟨E⟩ k_t²`` fixed plus free ``E_ss k_s⁴ + E_st k_s²k_t² +
+    E_tt k_t⁴``; denominator ``ρ̄`` plus free ``B_s k_s² + B_t k_t² + ρ_ss k_s⁴ + ρ_st k_s²k_t² + ρ_tt k_t⁴``."""
+    unit = np.eye(6)
+    zero = np.zeros(6)
+    params = [(unit[i], zero) for i in (3, 4, 5)] + [(zero, unit[i]) for i in (1, 2, 3, 4, 5)]
+    return _family([0, E_bar, E_mean, 0, 0, 0], [rho_bar, 0, 0, 0, 0, 0], params)
 
 
 def _second_family(rho_bar: float, edges: tuple[float, float] | None) -> fits.Family:
@@ -87,23 +102,28 @@ def _second_family(rho_bar: float, edges: tuple[float, float] | None) -> fits.Fa
 
 
 def fit(spec: Sequence[Sequence[float]], bands: int, samples: int = 16, k_t_max: float = 2 * np.pi,
-        cutoff: bool = False, refine: bool = True) -> Fit2D:
+        cutoff: bool = False, refine: bool = True, order: int = 1) -> Fit2D:
     """Fit band 1 (and band 2) on the grid ``k_s ∈ (0, π]``, ``k_t ∈ [0, k_t_max]``. ``cutoff``: pin
-    ``ω(k_s → ∞, k_t = 0)`` to the exact gap edges and band 2 at ``k = 0`` to its exact top (as in 1D)."""
+    ``ω(k_s → ∞, k_t = 0)`` to the exact gap edges and band 2 at ``k = 0`` to its exact top (as in 1D).
+    ``order = 2``: band 1 as the 2D ``R_4`` of :func:`_first_family_order2` (single band, no cut-off)."""
     require(bands in (1, 2), f"model.bands must be 1 or 2, got {bands}")
+    require(order in (1, 2), f"the 2D fit has order 1 or 2, got {order}")
+    require(order == 1 or (bands == 1 and not cutoff), "the 2D order-2 fit needs model.bands = 1, no cutoff")
     E_bar, rho_bar = fits.static_moduli(spec)
     E_mean = sum(E * h for E, _, h in spec)
     ks, kts = np.linspace(np.pi / samples, np.pi, samples), np.linspace(0.0, k_t_max, samples)
     exact = exact_bands(spec, ks, kts, bands)
     S, T = np.meshgrid(ks ** 2, kts ** 2)
-    basis = np.column_stack([np.ones(S.size), S.ravel(), T.ravel()])
+    S, T = S.ravel(), T.ravel()
+    basis = np.column_stack([np.ones(S.size), S, T] + ([S ** 2, S * T, T ** 2] if order == 2 else []))
     edges = fits.band_edges(fits.elastic_layers(spec), 2)
-    families = [_first_family(E_bar, E_mean, rho_bar, edges[0][1] if cutoff else None),
+    families = [_first_family(E_bar, E_mean, rho_bar, edges[0][1] if cutoff else None) if order == 1
+                else _first_family_order2(E_bar, E_mean, rho_bar),
                 _second_family(rho_bar, edges[1] if cutoff else None)]
     out, errors = [], []
     for b in range(bands):
         omega = exact[b].ravel()
-        weights = 1.0 / np.maximum(S.ravel() + T.ravel(), 1e-12) if b == 0 else 1.0 / omega ** 2
+        weights = 1.0 / np.maximum(S + T, 1e-12) if b == 0 else 1.0 / omega ** 2
         num, den = fits.fit_family(families[b], basis, omega, weights, refine)
         out.append((num, den))
         errors.append(float(np.max(np.abs(np.sqrt(basis @ num / (basis @ den)) - omega)) / np.max(omega)))
@@ -116,12 +136,18 @@ def fit(spec: Sequence[Sequence[float]], bands: int, samples: int = 16, k_t_max:
 def reduce(C2: np.ndarray, orientation: str, k2: float, name: str = "") -> Model:
     """The 1D model along the interface normal for tangential wavenumber ``k2``: ``C[a, m] =
     Σ_b C2_n[a, b, m] k2^{2b}`` with the normal axis first."""
-    require(orientation in ORIENTATIONS, f"unknown oblique.orientation '{orientation}' (known: parallel, normal)")
-    C2n = C2 if orientation == "parallel" else np.swapaxes(C2, 0, 1)
+    C2n = normal_first(C2, orientation)
     C = np.tensordot(k2 ** (2 * np.arange(C2n.shape[1])), C2n, axes=(0, 1))
     while C.shape[0] > 2 and not np.any(C[-1]):
         C = C[:-1]
     return Model(C, name or f"2D model, k2 = {k2:.4g}")
+
+
+def normal_first(C2: np.ndarray, orientation: str) -> np.ndarray:
+    """``C2`` with the interface normal as the first axis: ``(s, t)`` for ``parallel``, ``(t, s)`` for
+    ``normal``."""
+    require(orientation in ORIENTATIONS, f"unknown oblique.orientation '{orientation}' (known: parallel, normal)")
+    return C2 if orientation == "parallel" else np.swapaxes(C2, 0, 1)
 
 
 def homogeneous_reduced(E: float, rho: float, k2: float) -> Model:

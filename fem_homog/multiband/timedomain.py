@@ -39,17 +39,21 @@ PENALTY = 10.0  # α of the C0 interior-penalty terms (P2); coercive for α ≳ 
 
 @dataclass
 class Discretization:
-    """Real symmetric ``M``, ``K`` and their parts on ``x > 0`` (``M_right``, ``K_right``), dof coordinates."""
+    """Real symmetric ``M``, ``K`` and their parts on ``x > 0`` (``M_right``, ``K_right``), dof coordinates
+    (1D: ``x``; 2D: ``(x, y)`` rows) and, optionally, the function space (to write fields)."""
 
     M: scipy.sparse.csr_matrix
     K: scipy.sparse.csr_matrix
     M_right: scipy.sparse.csr_matrix
     K_right: scipy.sparse.csr_matrix
     x: np.ndarray
+    space: dolfinx.fem.FunctionSpace | None = None
 
 
 def _real(form) -> scipy.sparse.csr_matrix:
-    return to_scipy(form).real.tocsr()
+    A = to_scipy(form).real.tocsr()
+    A.eliminate_zeros()  # the parts on x > 0 store the zero blocks of x < 0
+    return A
 
 
 def _interior_penalty(a: dolfinx.fem.Function, inside: dolfinx.fem.Function, u, v) -> ufl.Form:
@@ -142,7 +146,7 @@ def newmark(disc: Discretization, u: np.ndarray, v: np.ndarray, dt: float, steps
     start = time.perf_counter()
     M, K = disc.M.tocsc(), disc.K.tocsc()
     a = scipy.sparse.linalg.splu(M).solve(-(K @ u))
-    solver = scipy.sparse.linalg.splu((M + 0.25 * dt ** 2 * K).tocsc())
+    solver = scipy.sparse.linalg.splu((M + 0.25 * dt ** 2 * K).tocsc(), permc_spec="MMD_AT_PLUS_A")  # symmetric
     hist = History()
 
     def record(step: int):
@@ -164,13 +168,16 @@ def newmark(disc: Discretization, u: np.ndarray, v: np.ndarray, dt: float, steps
     return hist
 
 
-def spectral_transmission(transmission, omega: float, c: float, width: float, count: int = 64) -> float:
+def spectral_transmission(transmission, omega: float, c: float, width: float, count: int = 64,
+                          k2: float = 0.0) -> float:
     """Energy-weighted mean of ``T_E(ω)`` over the spectrum of :func:`gaussian_pulse`: its energy density per
-    wavenumber ``q > 0`` is ``∝ q² |f̂(q)|²``, ``f̂ ∝ e^{−s²(q−q_0)²/2} + e^{−s²(q+q_0)²/2}``, at ``ω = cq``."""
-    q0 = omega / c
+    wavenumber ``q > 0`` is ``∝ ω² |f̂(q)|²``, ``f̂ ∝ e^{−s²(q−q_0)²/2} + e^{−s²(q+q_0)²/2}``, at
+    ``ω = c sqrt(q² + k_2²)`` (``k_2``: the tangential wavenumber of a 2D pulse, ``q_0 = sqrt(ω_0²/c² − k_2²)``)."""
+    q0 = np.sqrt((omega / c) ** 2 - k2 ** 2)
     q = np.linspace(max(q0 - 4 / width, 1e-3), q0 + 4 / width, count)
-    spectrum = q ** 2 * (np.exp(-width ** 2 * (q - q0) ** 2 / 2) + np.exp(-width ** 2 * (q + q0) ** 2 / 2)) ** 2
-    values = np.array([transmission(c * qq) for qq in q])
+    w = c * np.sqrt(q ** 2 + k2 ** 2)
+    spectrum = w ** 2 * (np.exp(-width ** 2 * (q - q0) ** 2 / 2) + np.exp(-width ** 2 * (q + q0) ** 2 / 2)) ** 2
+    values = np.array([transmission(ww) for ww in w])
     return float(np.trapezoid(values * spectrum, q) / np.trapezoid(spectrum, q))
 
 
