@@ -200,7 +200,8 @@ def test_2d_tensor_against_finite_difference_hessian(rods, point, band):
 
 
 def test_2d_laminate_tensor_matches_1d():
-    """A 2D laminate (layers normal to x) at X: T_xx is the 1D stack's curvature, T_xy = 0."""
+    """A 2D laminate (layers normal to x) at X: T_xx is the 1D stack's curvature, T_xy = 0, and T_yy is the
+    curvature of the (complex) band along the layers."""
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "laminate", "fraction": FRACTION}), h=0.05)
     problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, DRUDE)])
     result = hfh_at_point(problem, [np.pi, 0.0], Selection(band=1, search_from=0.5))
@@ -208,6 +209,15 @@ def test_2d_laminate_tensor_matches_1d():
     exact = exact_curvature(layers, np.pi, bloch_root(layers, np.pi, result.omegas[0]))
     assert abs(result.T[0, 0] - exact) < 1e-4 * abs(exact)
     assert abs(result.T[0, 1]) < 1e-8 * abs(exact)
+    # T_yy (along the layers) against central differences of the complex band, Richardson-extrapolated
+    lam0 = result.omegas[0] ** 2
+
+    def band_at(ky):
+        sol = problem.solve_quasi_periodic([np.pi, ky], nev=4, target=result.omegas[0].real)
+        return sol.omegas[np.argmin(np.abs(sol.omegas ** 2 - lam0))] ** 2
+
+    fd = [(band_at(d) - lam0) / d ** 2 for d in (0.1, 0.05)]
+    assert abs((4 * fd[1] - fd[0]) / 3 - result.T[1, 1]) < 1e-4 * abs(result.T[1, 1])
 
 
 def test_bad_selection_is_refused():
