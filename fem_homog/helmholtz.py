@@ -47,7 +47,15 @@ class GaussianSource:
 Load = Callable[[dolfinx.fem.FunctionSpace], ufl.Form]
 """A load given as its linear form on the solution space (e.g. the scattered-field load of a plane wave)."""
 
-Source = PointSource | GaussianSource | Load
+@dataclass(frozen=True)
+class PointSources:
+    """``f = Σ_p amplitude_p δ(x − position_p)``: an array of line sources (e.g. one per crystal cell)."""
+
+    positions: np.ndarray
+    amplitudes: np.ndarray
+
+
+Source = PointSource | PointSources | GaussianSource | Load
 
 
 @dataclass
@@ -127,39 +135,41 @@ def load_vector(V: dolfinx.fem.FunctionSpace, source: Source) -> PETSc.Vec:
         b = dolfinx.fem.petsc.create_vector(V)
         b.set(0.0)
         with b.localForm() as local:
-            local.array[:] = point_load(V, source.position, source.amplitude)
+            sources = source if isinstance(source, PointSources) else PointSources(
+                np.atleast_2d(source.position), np.atleast_1d(source.amplitude))
+            local.array[:] = point_loads(V, sources.positions, sources.amplitudes)
     b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
     return b
 
 
-def point_load(V: dolfinx.fem.FunctionSpace, position: Sequence[float], amplitude: complex) -> np.ndarray:
-    """Local load array (owned + ghost dofs) of ``amplitude · δ(x − position)``: ``amplitude · φ_i(x_s)``
-    on the dofs of the one cell, on the one rank, that the point ownership search assigns ``x_s`` to
-    (basis functions are real, so ``conj(φ_i) = φ_i``).
+def point_loads(V: dolfinx.fem.FunctionSpace, positions: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
+    """Local load array (owned + ghost dofs) of ``Σ_p a_p δ(x − x_p)``: ``a_p φ_i(x_p)`` on the dofs of the one
+    cell, on the one rank, that the point ownership search assigns each ``x_p`` to (basis functions are real,
+    so ``conj(φ_i) = φ_i``). Collective.
 
     Raises
     ------
     InputError
-        If the point lies outside the mesh.
+        If a point lies outside the mesh.
     """
     mesh = V.mesh
     gdim = mesh.geometry.dim
     index_map = V.dofmap.index_map
     values = np.zeros((index_map.size_local + index_map.num_ghosts) * V.dofmap.index_map_bs, dtype=complex)
-    point = np.zeros((1 if mesh.comm.rank == 0 else 0, 3))  # 3 columns whatever gdim (dolfinx 0.11 reads 3)
-    point[:, :gdim] = np.asarray(position, dtype=float)[:gdim]
-    ownership = dolfinx.geometry.determine_point_ownership(mesh, point, 1e-10)
-    found = mesh.comm.bcast(int(ownership.src_owner[0]) if mesh.comm.rank == 0 else None, root=0)
-    require(found >= 0, f"source.position {list(position)} lies outside the mesh")
+    positions = np.asarray(positions, dtype=float).reshape(len(amplitudes), -1)
+    points = np.zeros((len(positions) if mesh.comm.rank == 0 else 0, 3))  # dolfinx 0.11 reads 3 columns
+    points[:, :gdim] = positions[:len(points), :gdim]
+    ownership = dolfinx.geometry.determine_point_ownership(mesh, points, 1e-10)
+    owners = mesh.comm.bcast(np.asarray(ownership.src_owner) if mesh.comm.rank == 0 else None, root=0)
+    require(bool(np.all(owners >= 0)), f"source position {positions[np.argmin(owners)].tolist()} lies outside the mesh")
     unit = dolfinx.fem.Function(V)  # collective (its vector's scatterer): create it on every rank
-    if len(ownership.dest_cells) == 0:
-        return values
-    cell = int(ownership.dest_cells[0])
-    x = np.reshape(ownership.dest_points, (-1, 3))[:1]
-    for dof in V.dofmap.cell_dofs(cell):
-        unit.x.array[:] = 0.0
-        unit.x.array[dof] = 1.0
-        values[dof] += amplitude * unit.eval(x, np.array([cell], dtype=np.int32))[0]
+    received = np.reshape(ownership.dest_points, (-1, 3))
+    for x, cell in zip(received, np.asarray(ownership.dest_cells, dtype=np.int32)):
+        amplitude = amplitudes[np.argmin(np.linalg.norm(positions[:, :gdim] - x[:gdim], axis=1))]
+        for dof in V.dofmap.cell_dofs(cell):
+            unit.x.array[:] = 0.0
+            unit.x.array[dof] = 1.0
+            values[dof] += amplitude * unit.eval(x[None, :], np.array([cell], dtype=np.int32))[0]
     return values
 
 

@@ -25,14 +25,25 @@ def test_default_hyperbolic_crystal_emits_along_the_diagonals(tmp_path, run_driv
     assert r["classification"]["type"] == "hyperbolic" and len(r["star"]) == 2
     assert r["diagonal_to_axis_ratio"]["full_wave"] > 1.5 and r["diagonal_to_axis_ratio"]["hfh"] > 1.0
     assert 0 < r["error_l2"] < 1.0 and 0 < r["envelope_error"] < 1.0  # leading order: O(|κ|) (regression)
+    assert r["pattern_correlation"] > 0.7
     assert r["dofs"]["full_wave"] > 3 * r["dofs"]["envelope"]
     assert (tmp_path / "fields.bp").exists()
+
+
+def test_periodically_repeated_source(tmp_path, run_driver):
+    """``source.kind = "periodic"``: a source in every cell with the phase e^{−ik0·n} drives the X mode
+    coherently; the full wave and the HFH field (uniform envelope source over the crystal) share the pattern."""
+    run_driver("finite_crystal", [*SMALL, "--set", 'source.kind="periodic"'], tmp_path)
+    r = json.loads((tmp_path / "results.json").read_text())
+    assert r["diagonal_to_axis_ratio"] is None and len(r["star"]) == 1
+    assert r["pattern_correlation"] > 0.8
 
 
 BAD = [(["--set", "crystal.nx=3"], "must be >= 5"),
        (["--set", "crystal.pml_width=1.5"], "whole number of cells"),
        (["--set", "source.position=[20.0, 1.0]"], "inside the crystal"),
-       (["--set", "hfh.point=\"M\"", "--set", "hfh.band=2"], "needs a simple eigenvalue")]
+       (["--set", "hfh.point=\"M\"", "--set", "hfh.band=2"], "needs a simple eigenvalue"),
+       (["--set", 'source.kind="plane"'], "unknown source.kind")]
 
 
 @pytest.mark.parametrize("args,message", BAD, ids=[m for _, m in BAD])
