@@ -42,7 +42,7 @@ DEFAULTS: Config = {
     "fe": {"degree": 2},
     "hfh": {"point": "X", "band": 1, "target": 0.0, "search_from": 0.0, "cluster_tol": 0.02,
             "repeated_tol": 1e-5, "parabolic_tol": 0.05, "kappa_max": 0.4, "check_points": 5,
-            "path": "", "path_points": 12},
+            "path": "", "path_points": 12, "path_bands": 0},
     "output": {"plot": True},
 }
 
@@ -129,15 +129,18 @@ def report(out: dict) -> None:
 
 
 def path_study(problem: BlochProblem, hfh: dict, selection: Selection, lattice: np.ndarray, out: Path) -> dict:
-    """``hfh.path`` (e.g. "GXMG"): the HFH model of bands 1..``hfh.band`` at every vertex of the path, printed
-    point by point, and the exact band diagram along the path with the asymptotic curves around each vertex."""
+    """``hfh.path`` (e.g. "GXMG"): the HFH model of bands 1..``hfh.path_bands`` (default ``hfh.band``) at every
+    vertex of the path, printed point by point, and the exact band diagram along the path with the asymptotic
+    curves around each vertex."""
     path = k_path(hfh["path"], hfh["path_points"], len(lattice), lattice)
+    top = hfh["path_bands"] or hfh["band"]
+    require(top >= 1, f"hfh.path_bands must be >= 0, got {hfh['path_bands']}")
     models = {}
     for index, letter in path.labels:
         if letter in models:
             continue
         models[letter] = []
-        for band in range(1, hfh["band"] + 1):
+        for band in range(1, top + 1):
             log(f"  point {letter}, band {band}:")
             try:
                 result = hfh_at_point(problem, path.k[index], replace(selection, band=band, target=None))
@@ -146,7 +149,7 @@ def path_study(problem: BlochProblem, hfh: dict, selection: Selection, lattice: 
                 continue
             models[letter].append((band, result))
             report(summary(result, hfh, lattice))
-    exact = bands_along(problem, path.k, hfh["band"] + 1, selection.search_from)
+    exact = bands_along(problem, path.k, top + 1, selection.search_from)
     if problem.mesh.comm.rank == 0 and out is not None:
         plot_path(path, exact, models, hfh["kappa_max"], out / "hfh_path.png")
     return {"k": path.k, "labels": [[i, n] for i, n in path.labels], "exact": to_reduced(exact),
