@@ -67,6 +67,16 @@ def test_1d_tensor_converges_at_fourth_order():
     assert errors[0] / errors[1] > 12, errors
 
 
+@pytest.mark.parametrize("case", sorted(CASES_1D))
+def test_1d_tensor_reaches_1e8_on_a_fine_mesh(case):
+    """P2 with h = 0.0025 (800 cells): T within 1e-8 of the exact curvature (theory.md §8.7)."""
+    eps_b, eps_i, mu_i = CASES_1D[case]
+    problem, layers = laminate_1d(eps_b, eps_i, "TM", h=0.0025, mu_i=mu_i)
+    result = hfh_at_point(problem, [np.pi], Selection(band=2, search_from=0.5))
+    exact = exact_curvature(layers, np.pi, bloch_root(layers, np.pi, result.omegas[0]))
+    assert abs(result.T[0, 0] - exact) < 1e-8 * abs(exact)
+
+
 def test_tm_and_te_forms_agree_in_1d():
     """−u'' = Ω²εu and −(u'/ε)' = Ω²u share the 1D dispersion relation, so their T agree (tests the μ̇ term)."""
     T = [hfh_at_point(laminate_1d(constant(4.0), DRUDE, pol, h=0.02)[0], [np.pi],
