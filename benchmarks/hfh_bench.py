@@ -24,9 +24,9 @@ CASES = {
     "3d-P2": ["--set", "cell.dim=3", "--set", 'cell.shape="sphere"', "--set", "cell.radius=0.25",
               "--set", "mesh.h=0.05"],
     "3d-P1": ["--set", "cell.dim=3", "--set", 'cell.shape="sphere"', "--set", "cell.radius=0.25",
-              "--set", "mesh.h=0.017", "--set", "mesh.order=1", "--set", "fe.degree=1"],
+              "--set", "mesh.h=0.015", "--set", "mesh.order=1", "--set", "fe.degree=1"],
 }
-QUIET = ["--set", "hfh.check_points=0", "--set", "output.plot=false"]
+QUIET = ["--set", "hfh.check_points=0", "--set", 'hfh.path=""', "--set", "output.plot=false"]
 
 
 def run(case: str, ranks: int, out: Path, extra: list[str] = ()) -> dict:
