@@ -33,6 +33,18 @@ def test_one_dimensional_drude_stack_config(tmp_path, run_driver):
     assert (tmp_path / "hfh_asymptotics.png").exists()
 
 
+def test_li_2003_lorentz_stack_config(tmp_path, run_driver):
+    """The positive/negative-index stack (Lorentz ε and μ in one layer): the driver finds the two close modes
+    at Γ above the resonances and reports the coupled model with its slopes."""
+    run_driver("hfh", ["--config", "drivers/configs/hfh_lorentz_stack_li2003.toml", "--set", "mesh.h=0.02",
+                       "--set", "hfh.check_points=3", "--set", "output.plot=false"], tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["case"] == "nearby" and len(results["omegas"]) == 2
+    slopes = np.array(results["slopes"]["x"])[:, 0]
+    assert slopes[0] == pytest.approx(-slopes[1]) and abs(slopes[0]) > 0
+    assert all(abs(w[1]) < 1e-8 for w in results["omegas"])  # lossless poles: real frequencies
+
+
 def test_path_study_prints_every_point_and_overlays_the_bands(tmp_path, run_driver):
     """``hfh.path``: the model of bands 1..hfh.band at Γ, X and M, and the exact band diagram along the path."""
     proc = run_driver("hfh", ["--set", "mesh.h=0.12", "--set", "hfh.check_points=0", "--set", 'hfh.path="GXMG"',
