@@ -4,7 +4,7 @@
 
 Each rank count runs this script's worker under ``mpiexec -n N``: the crystal (circular rods r = 0.2a, Drude
 ε∞ = 1, ω_p a/2πc = 1, γ a/2πc = 0.02, in vacuum) is tiled from one curved periodic cell mesh of size ``h``
-(:func:`fem_homog.crystal_mesh.tile_crystal`: the rods and the skin depth 1/(Ω√|ε|) ≈ 0.17a are resolved with
+(:func:`fem_homog.cells.crystal_mesh.tile_crystal`: the rods and the skin depth 1/(Ω√|ε|) ≈ 0.17a are resolved with
 P2 at h = 0.05), a line source at the centre is driven at a/λ = 0.4 (TM) and solved by MUMPS; then the envelope
 equation with a hyperbolic T on the same domain without microstructure (P2, h = 0.25). Forms are compiled by a
 warm-up run on a 3×3 crystal first, so JIT time is not counted. The Markdown table is printed and saved with the
@@ -31,12 +31,12 @@ def worker(n: int, h: float, out: Path) -> None:
     from mpi4py import MPI
 
     import fem_homog  # noqa: F401
-    from fem_homog import crystal, materials
-    from fem_homog.cells import geometry_from_config
-    from fem_homog.crystal_mesh import mesh_box, tile_crystal
-    from fem_homog.helmholtz import PointSource
-    from fem_homog.io import peak_memory_mb, write_results
-    from fem_homog.units import to_omega
+    from fem_homog.photonics import crystal, materials
+    from fem_homog.cli.cells import geometry_from_config
+    from fem_homog.cells.crystal_mesh import mesh_box, tile_crystal
+    from fem_homog.photonics.helmholtz import PointSource
+    from fem_homog.output.results import peak_memory_mb, write_results
+    from fem_homog.core.units import to_omega
 
     comm = MPI.COMM_WORLD
     omega = float(to_omega(FREQUENCY))

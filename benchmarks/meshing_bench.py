@@ -15,7 +15,8 @@ import time
 import gmsh
 from mpi4py import MPI
 
-from fem_homog.cells import build_model, geometry_from_config, gmsh_session, mesh_cell, set_mesh_options
+from fem_homog.cells.meshing import build_model, gmsh_session, mesh_cell, set_mesh_options
+from fem_homog.cli.cells import geometry_from_config
 import dolfinx.io.gmsh
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx)
-from fem_homog.io import peak_memory_mb
+from fem_homog.output.results import peak_memory_mb
 from fem_homog.multiband import homogenize, oblique, scattering, timedomain, timedomain2d
 from fem_homog.multiband.fem1d import harmonic_slab
 from fem_homog.multiband.model import classical

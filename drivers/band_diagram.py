@@ -20,14 +20,16 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog.bands import collect_modes, connect, k_path
-from fem_homog.bloch import POLARIZATIONS, BlochProblem
-from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
-from fem_homog.config import Config, log, run_driver
-from fem_homog.errors import require
-from fem_homog.io import jsonable, write_results
-from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
-from fem_homog.units import to_omega, to_reduced
+from fem_homog.photonics.bands import collect_modes, connect, k_path
+from fem_homog.photonics.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.core.errors import require
+from fem_homog.output.results import jsonable, write_results
+from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
+from fem_homog.core.units import to_omega, to_reduced
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},

@@ -22,13 +22,16 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog import correctors, epsilon_study
-from fem_homog.cells import CELL_DEFAULTS, INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.coefficients import as_phase_value, phase_function
-from fem_homog.config import Config, log, run_driver
-from fem_homog.errors import require
-from fem_homog.io import peak_memory_mb, write_fields, write_results
-from fem_homog.plotting import plot_fields
+from fem_homog.statics import correctors, epsilon_study
+from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.fem.coefficients import as_phase_value, phase_function
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.core.errors import require
+from fem_homog.output.results import peak_memory_mb, write_fields, write_results
+from fem_homog.output.plotting import plot_fields
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.25, "centre": [0.3, 0.3]},

@@ -19,25 +19,28 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_homog import crystal  # first: imports dolfinx_solver before dolfinx
-from forms import pml as pml_forms
+from fem_homog.photonics import crystal  # first: imports dolfinx_solver before dolfinx
+from fem_homog.forms import pml as pml_forms
 import dolfinx.fem
 import ufl
-from fem_homog.bloch import POLARIZATIONS, BlochProblem
-from fem_homog.cells import CELL_DEFAULTS, INCLUSION, MATRIX, CellGeometry, geometry_from_config, mesh_cell
-from fem_homog.coefficients import integrate
-from fem_homog.config import Config, log, run_driver
-from fem_homog.crystal_mesh import mesh_box, tile_crystal
-from fem_homog.effective_operator import classify, star
-from fem_homog.errors import require
-from fem_homog.evaluation import bloch_values, interpolate_values, point_values
-from fem_homog.helmholtz import PointSource, PointSources
-from fem_homog.hfh import HFHResult, Selection, hfh_at_point
-from fem_homog.io import peak_memory_mb, write_fields, write_results
-from fem_homog.lattice import named_point
-from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
-from fem_homog.plotting import plot_fields
-from fem_homog.units import to_omega, to_reduced
+from fem_homog.photonics.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
+from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.fem.coefficients import integrate
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.cells.crystal_mesh import mesh_box, tile_crystal
+from fem_homog.photonics.classification import classify, star
+from fem_homog.core.errors import require
+from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
+from fem_homog.photonics.helmholtz import PointSource, PointSources
+from fem_homog.photonics.hfh import HFHResult, Selection, hfh_at_point
+from fem_homog.output.results import peak_memory_mb, write_fields, write_results
+from fem_homog.cells.lattice import named_point
+from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
+from fem_homog.output.plotting import plot_fields
+from fem_homog.core.units import to_omega, to_reduced
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "shape": "square", "side": 0.5},

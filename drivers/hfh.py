@@ -20,19 +20,21 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_homog.bands import k_path
-from fem_homog.bloch import POLARIZATIONS, BlochProblem
-from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
-from fem_homog.config import Config, log, run_driver
-from fem_homog.effective_operator import classify, star
-from fem_homog.errors import InputError, require
-from fem_homog.hfh import HFHResult, Selection, hfh_at_point
-from fem_homog.hfh_dispersion import bands_along, compare_along, fitted_slope, probe_directions
-from fem_homog.lattice import named_point
-from fem_homog.io import peak_memory_mb, write_fields, write_results
-from fem_homog.phases import MATERIAL_DEFAULTS, phases_from_config
-from fem_homog.plotting import plot_fields
-from fem_homog.units import to_reduced
+from fem_homog.photonics.bands import k_path
+from fem_homog.photonics.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.photonics.classification import classify, star
+from fem_homog.core.errors import InputError, require
+from fem_homog.photonics.hfh import HFHResult, Selection, hfh_at_point
+from fem_homog.photonics.hfh_path import bands_along, compare_along, fitted_slope, probe_directions
+from fem_homog.cells.lattice import named_point
+from fem_homog.output.results import peak_memory_mb, write_fields, write_results
+from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
+from fem_homog.output.plotting import plot_fields
+from fem_homog.core.units import to_reduced
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},

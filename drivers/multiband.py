@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog.config import Config, log, run_driver
-from fem_homog.errors import InputError, require
-from fem_homog.io import write_results
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.core.errors import InputError, require
+from fem_homog.output.results import write_results
 from fem_homog.multiband import homogenize, oblique, plots, scattering, timedomain2d
 from fem_homog.multiband.fem1d import harmonic_slab
 from fem_homog.multiband.fits import band_edges, elastic_layers

@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog import darcy
-from fem_homog.cells import CELL_DEFAULTS, geometry_from_config, mesh_cell
-from fem_homog.config import Config, log, run_driver
-from fem_homog.correctors import Timings
-from fem_homog.errors import require
-from fem_homog.io import peak_memory_mb, write_fields, write_results
-from fem_homog.plotting import plot_fields
+from fem_homog.statics import darcy
+from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.core.timing import Timings
+from fem_homog.core.errors import require
+from fem_homog.output.results import peak_memory_mb, write_fields, write_results
+from fem_homog.output.plotting import plot_fields
 
 DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.25},

@@ -24,16 +24,17 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog import ensemble, rve_stats
-from fem_homog.apparent import BOUNDARIES
-from fem_homog.bounds import loewner_between
-from fem_homog.cells import INCLUSION, MATRIX
-from fem_homog.coefficients import as_phase_value
-from fem_homog.config import Config, log, run_driver
-from fem_homog.errors import require
-from fem_homog.io import peak_memory_mb, write_results
-from fem_homog.random_media import KINDS, Medium, Spheres, image_tags, read_image
-from fem_homog.solvers import METHODS
+from fem_homog.statics import ensemble, rve_stats
+from fem_homog.statics.apparent import BOUNDARIES
+from fem_homog.statics.bounds import loewner_between
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.fem.coefficients import as_phase_value
+from fem_homog.cli.driver import Config, run_driver
+from fem_homog.core.logging import log
+from fem_homog.core.errors import require
+from fem_homog.output.results import peak_memory_mb, write_results
+from fem_homog.cells.random_media import KINDS, Medium, Spheres, image_tags, read_image
+from fem_homog.fem.petsc import METHODS
 
 DEFAULTS: Config = {
     "rve": {"kind": "checkerboard", "dim": 2, "size": 8, "samples": 16, "seed": 1, "boundary": "all",

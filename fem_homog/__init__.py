@@ -7,7 +7,7 @@ imports dolfinx only through this package being imported first.
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py/slepc4py)
 
-from fem_homog.errors import InputError
+from fem_homog.core.errors import InputError
 
 __all__ = ["InputError"]
 __version__ = "0.1.0"

@@ -4,11 +4,14 @@ Lorentz, TM and TE) with the O(h^4) rate of P2, and the shifted form against the
 import numpy as np
 import pytest
 
-from fem_homog.bloch import BlochProblem, Phase
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.errors import InputError
-from fem_homog.laminate1d import bloch_root, photonic_layers
-from fem_homog.materials import constant, drude, lorentz
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.materials import Phase
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.core.errors import InputError
+from fem_homog.photonics.laminate1d import bloch_root, photonic_layers
+from fem_homog.photonics.materials import constant, drude, lorentz
 
 MATRIX_EPS = constant(1.0)
 CASES = {
@@ -52,7 +55,7 @@ def test_damped_drude_frequencies_are_damped():
 def test_homogeneous_hexagonal_cell_folded_bands(point):
     """Triangular lattice, ε = 2 everywhere: Ω = |k + G| / √2 over the reciprocal lattice G (degenerate at M
     and K), through the hexagonal cell's three pairs of periodic edges."""
-    from fem_homog.lattice import high_symmetry_points, reciprocal
+    from fem_homog.cells.lattice import high_symmetry_points, reciprocal
 
     geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.3})
     cell = mesh_cell(geo, h=0.06, order=2)
@@ -107,8 +110,8 @@ def test_shifted_form_agrees_with_quasi_periodic_constraint():
 
 def test_low_k_slopes_tm_and_te():
     """Long waves: TM Ω² ≈ |k|²/⟨ε⟩; TE Ω² ≈ k·A_hom[1/ε]k with A_hom from the corrector solver (§5, §2)."""
-    from fem_homog import correctors
-    from fem_homog.coefficients import phase_fractions, phase_function
+    from fem_homog.statics import correctors
+    from fem_homog.fem.coefficients import phase_fractions, phase_function
 
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
     phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))]
@@ -183,7 +186,7 @@ def test_3d_homogeneous_cube_folded_bands():
 
 def test_rectangular_lattice_folded_bands_and_zone():
     """A 1 × 0.5 cell, ε = 4: Ω = |k + 2π(n_1, 2 n_2)| / 2 at the rectangular zone's corner (π, 2π)."""
-    from fem_homog.errors import InputError
+    from fem_homog.core.errors import InputError
 
     geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.15, "lengths": [1.0, 0.5]})
     cell = mesh_cell(geo, h=0.05, order=2)

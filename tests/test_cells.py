@@ -4,9 +4,11 @@ import math
 
 import pytest
 
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.coefficients import phase_fractions
-from fem_homog.errors import InputError
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.fem.coefficients import phase_fractions
+from fem_homog.core.errors import InputError
 
 SHAPES = [
     # (cell table, h, order, tolerance on the inclusion fraction)

@@ -13,13 +13,15 @@ import fem_homog  # noqa: F401
 import dolfinx.fem
 import ufl
 
-from fem_homog import crystal, green1d, laminate1d, materials
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.coefficients import integrate
-from fem_homog.crystal_mesh import PML, mesh_box, mesh_crystal, tile_crystal
-from fem_homog.errors import InputError
-from fem_homog.evaluation import bloch_values, interpolate_values, point_values
-from fem_homog.helmholtz import GaussianSource, PointSource
+from fem_homog.photonics import crystal, green1d, laminate1d, materials
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.fem.coefficients import integrate
+from fem_homog.cells.crystal_mesh import PML, mesh_box, mesh_crystal, tile_crystal
+from fem_homog.core.errors import InputError
+from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
+from fem_homog.photonics.helmholtz import GaussianSource, PointSource
 
 OMEGA = 2 * math.pi * 0.5  # a/λ = 0.5: vacuum wavelength 2 cells
 SOURCE = (0.3, 0.2)

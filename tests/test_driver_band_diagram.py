@@ -38,7 +38,7 @@ def test_homogeneous_cell_gives_folded_light_cone(tmp_path, run_driver):
 def test_hexagonal_lattice_path(tmp_path, run_driver):
     """Triangular lattice (cell.lattice = "hexagonal"), Γ–M–K–Γ, ε = 2.25 everywhere: ω a/2πc = |k + G|/(2π·1.5)
     over the reciprocal lattice, M = (0, 2π/√3) and K = (2π/3, 2π/√3)."""
-    from fem_homog.lattice import lattice_vectors, reciprocal
+    from fem_homog.cells.lattice import lattice_vectors, reciprocal
 
     hexagonal = ["--set", 'cell.lattice="hexagonal"', "--set", 'bands.path="GMKG"', "--set", "material.matrix=2.25",
                  "--set", "material.inclusion=2.25", "--set", "mesh.h=0.06"]
@@ -112,7 +112,7 @@ def test_merge_keeps_exact_degeneracies():
     from one solve are all kept (a fine mesh makes degenerate pairs equal to round-off)."""
     from types import SimpleNamespace as Pair
 
-    from fem_homog.bands import merge
+    from fem_homog.photonics.bands import merge
 
     first = [Pair(omega=1.0 + 0j), Pair(omega=2.0 + 0j), Pair(omega=2.0 + 0j)]
     second = [Pair(omega=2.0 + 0j), Pair(omega=2.0 + 0j), Pair(omega=3.0 + 0j)]

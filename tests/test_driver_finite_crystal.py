@@ -5,14 +5,17 @@ import json
 import numpy as np
 import pytest
 
-from fem_homog import crystal
-from fem_homog.bloch import BlochProblem, Phase
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.crystal_mesh import mesh_box, mesh_crystal
-from fem_homog.evaluation import bloch_values
-from fem_homog.helmholtz import PointSource
-from fem_homog.hfh import Selection, hfh_at_point
-from fem_homog.materials import constant, drude
+from fem_homog.photonics import crystal
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.materials import Phase
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cells.crystal_mesh import mesh_box, mesh_crystal
+from fem_homog.fem.evaluation import bloch_values
+from fem_homog.photonics.helmholtz import PointSource
+from fem_homog.photonics.hfh import Selection, hfh_at_point
+from fem_homog.photonics.materials import constant, drude
 
 SMALL = ["--set", "crystal.nx=8", "--set", "crystal.ny=8", "--set", "mesh.h=0.1", "--set", "output.plot=false"]
 

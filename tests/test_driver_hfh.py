@@ -55,7 +55,7 @@ def test_path_study_prints_every_point_and_overlays_the_bands(tmp_path, run_driv
     assert points["G"][0]["case"] == "low_frequency" and points["X"][0]["case"] == "simple"
     assert proc.stdout.count("case:") >= 7  # the chosen point, then 3 points × 2 bands
     exact = np.array(results["path"]["exact"])[..., 0]
-    assert exact.shape == (10, 3) and exact[0, 0] == 0.0  # Γ, the acoustic band
+    assert exact.shape == (10, 3) and abs(exact[0, 0]) < 1e-6  # Γ, the acoustic band (zero to round-off)
     assert (tmp_path / "hfh_path.png").exists()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fem_homog.config import run_driver as run_story
+from fem_homog.cli.driver import run_driver as run_story
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from fem_homog import correctors
-from fem_homog.bounds import elasticity_report, isotropic_stiffness, laminate_plane_strain
-from fem_homog.cells import INCLUSION, MATRIX
-from fem_homog.coefficients import lame, phase_fractions, phase_function
+from fem_homog.statics import correctors
+from fem_homog.statics.bounds import elasticity_report, isotropic_stiffness, laminate_plane_strain
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.fem.coefficients import lame, phase_fractions, phase_function
 
 MATRIX_PHASE, INCLUSION_PHASE = lame(1.0, 0.3, "matrix"), lame(10.0, 0.2, "inclusion")
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from fem_homog.errors import InputError
-from fem_homog.laminate1d import cauchy_derivative
-from fem_homog.materials import DispersiveModel, drude, lorentz, model_from_config
+from fem_homog.core.errors import InputError
+from fem_homog.photonics.laminate1d import cauchy_derivative
+from fem_homog.photonics.materials import DispersiveModel, drude, lorentz, model_from_config
 
 POINTS = np.array([0.7 - 0.05j, 1.3 + 0.2j, 2.1 - 0.4j])
 MODELS = [drude(1.0, 1.2, 0.1), lorentz(2.0, [[3.0, 0.9, 0.05], [1.5, 2.4, 0.2]]),

@@ -32,7 +32,7 @@ def test_band_edges_solve_the_dispersion_relation():
     (lo1, hi1), (lo2, hi2) = band_edges(layers, 2)
     assert lo1 == 0.0 and hi1 < lo2 < hi2
     ks = np.array([0.3, 1.7, np.pi])
-    from fem_homog.laminate1d import dispersion
+    from fem_homog.photonics.laminate1d import dispersion
     for w, k in zip(exact_band(layers, (lo1, hi1), ks), ks):
         assert dispersion(layers, w).real == pytest.approx(np.cos(k), abs=1e-12)
 

@@ -10,8 +10,8 @@ import dolfinx.mesh
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from fem_homog.errors import InputError
-from fem_homog.periodic import extend, periodic_map, prolongation, reduce_matrix
+from fem_homog.core.errors import InputError
+from fem_homog.fem.periodic import extend, periodic_map, prolongation, reduce_matrix
 
 CIRCLE = {"dim": 2, "shape": "circle", "radius": 0.3}
 SPHERE = {"dim": 3, "shape": "sphere", "radius": 0.25}

@@ -9,15 +9,14 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-from fem_homog import ensemble, rve_stats
-from fem_homog.apparent import apparent_tensors
-from fem_homog.bounds import laminate_conductivity, loewner_between, voigt_reuss
-from fem_homog.cells import INCLUSION, MATRIX
-from fem_homog.coefficients import phase_fractions, phase_function
-from fem_homog.errors import InputError
-from fem_homog.random_media import (Medium, Voxels, clear_of_window_boundary, image_tags, image_windows,
-                                    overlaps, random_spheres, read_image)
-from fem_homog.rve_mesh import mesh_window, periodic_images
+from fem_homog.statics import ensemble, rve_stats
+from fem_homog.statics.apparent import apparent_tensors
+from fem_homog.statics.bounds import laminate_conductivity, loewner_between, voigt_reuss
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.fem.coefficients import phase_fractions, phase_function
+from fem_homog.core.errors import InputError
+from fem_homog.cells.random_media import Medium, Voxels, clear_of_window_boundary, image_tags, image_windows, overlaps, random_spheres, read_image
+from fem_homog.cells.rve_mesh import mesh_window, periodic_images
 
 COMM = MPI.COMM_SELF
 A1, A2 = 1.0, 4.0
@@ -51,7 +50,7 @@ def test_rsa_no_overlap_with_periodic_wrap(dim, size, fraction, gap):
 
 def test_overlap_counter_sees_wrapped_pairs():
     """Two disks touching only through the periodic boundary are counted as overlapping."""
-    from fem_homog.random_media import Spheres
+    from fem_homog.cells.random_media import Spheres
 
     s = Spheres(centres=np.array([[0.1, 2.0], [3.8, 2.0]]), radius=0.2, size=4.0)
     assert overlaps(s) == 1

@@ -20,8 +20,8 @@ import basix.ufl
 import dolfinx.fem
 import dolfinx.mesh
 
-from fem_homog import laminate1d
-from fem_homog.errors import require
+from fem_homog.photonics import laminate1d
+from fem_homog.core.errors import require
 
 
 def line_nodes(breaks: Sequence[float], h: float) -> np.ndarray:

@@ -8,7 +8,7 @@ with ``E_n, ρ_n ≥ 0``: a linearised (Levy) constrained least-squares fit (``s
 refined by a bounded nonlinear least-squares fit of ``ω`` itself. The second band of a two-band model is a
 ``R_2`` form with a cut-off, ``ω² ≈ (c_0 + c_1 k²)/(d_0 + d_1 k²)``, ``d_0 = ρ̄`` fixing the scale.
 The exact bands come from the transfer-matrix dispersion function ``Δ(ω) = cos k`` of
-:mod:`fem_homog.laminate1d` (theory.md §7).
+:mod:`fem_homog.photonics.laminate1d` (theory.md §7).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import brentq, least_squares, lsq_linear, minimize_scalar
 
-from fem_homog.errors import SolverError, require
-from fem_homog.laminate1d import Layer, dispersion
+from fem_homog.core.errors import SolverError, require
+from fem_homog.photonics.laminate1d import Layer, dispersion
 
 
 def elastic_layers(spec: Sequence[Sequence[float]]) -> list[Layer]:

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog.errors import require
+from fem_homog.core.errors import require
 from fem_homog.multiband import fits
 from fem_homog.multiband.model import Model, classical, single_band, two_band
 

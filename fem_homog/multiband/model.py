@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.signal
 
-from fem_homog.errors import require
+from fem_homog.core.errors import require
 from fem_homog.multiband.fits import RationalBand
 
 REAL_TOL = 1e-8  # |Im q| ≤ REAL_TOL |q|: a propagating wave

@@ -8,7 +8,7 @@ with ``φ_j`` Bloch-periodic solutions of the transverse problem
     β² ∫ E φ ψ + ∫ E φ' ψ' − ω² ∫ ρ φ ψ = 0    (K − ω² M_ρ) φ = −β² M_E φ,
 
 a Hermitian-definite pencil solved with P2 (or P3) elements on one period (nodes on the layer interfaces,
-Bloch phase by :func:`fem_homog.periodic.prolongation`): finitely many propagating (``β² > 0``) and all the
+Bloch phase by :func:`fem_homog.fem.periodic.prolongation`): finitely many propagating (``β² > 0``) and all the
 evanescent modes the mesh resolves. Continuity of ``u`` (nodal) and of ``E ∂_1 u`` (weakly) at ``x_1 = 0`` gives
 the reflected and transmitted amplitudes. With ``M_E``-normalised modes the flux of a propagating mode is
 ``ω β / 2``, so ``R_E = Σ|r_j|² β_j/β_inc``, ``T_E = Σ|a_j|² β_j/β_inc`` and ``R_E + T_E = 1`` to round-off.
@@ -26,9 +26,9 @@ import ufl
 
 import dolfinx.fem
 
-from fem_homog.errors import InputError
+from fem_homog.core.errors import InputError
 from fem_homog.multiband.fem1d import line_mesh, piecewise, stack, to_scipy
-from fem_homog.periodic import periodic_map, prolongation
+from fem_homog.fem.periodic import periodic_map, prolongation
 
 
 @dataclass(frozen=True)

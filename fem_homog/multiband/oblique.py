@@ -24,8 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog import laminate1d
-from fem_homog.errors import require
+from fem_homog.photonics import laminate1d
+from fem_homog.core.errors import require
 from fem_homog.multiband import fits
 from fem_homog.multiband.model import Model, polymul
 from fem_homog.multiband.modematching import TransverseProblem

@@ -1,5 +1,5 @@
 """Time-harmonic 1D scattering by piecewise-constant real-space models (theory.md §10.3), and the exact
-fine-scale answers of :mod:`fem_homog.laminate1d` it is compared with (theory.md §7).
+fine-scale answers of :mod:`fem_homog.photonics.laminate1d` it is compared with (theory.md §7).
 
 The field in each region is a superposition of the exponentials ``e^{iqx}`` with ``P(q, ω) = 0``: the
 outgoing ones on the two half-lines, all ``2N`` inside a finite region (each referenced at the end it decays
@@ -15,8 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog import laminate1d
-from fem_homog.errors import InputError, require
+from fem_homog.photonics import laminate1d
+from fem_homog.core.errors import InputError, require
 from fem_homog.multiband.fits import elastic_layers
 from fem_homog.multiband.model import REAL_TOL, Model
 

@@ -28,8 +28,9 @@ import ufl
 
 import dolfinx.fem
 
-from fem_homog.config import Config, log
-from fem_homog.errors import require
+from fem_homog.cli.driver import Config
+from fem_homog.core.logging import log
+from fem_homog.core.errors import require
 from fem_homog.multiband import plots, scattering
 from fem_homog.multiband.fem1d import line_mesh, piecewise, stack, to_scipy
 from fem_homog.multiband.model import Model, classical

@@ -41,9 +41,10 @@ import basix.ufl
 import dolfinx.fem
 import dolfinx.mesh
 
-from fem_homog.config import Config, log
-from fem_homog.errors import require
-from fem_homog.io import write_fields
+from fem_homog.cli.driver import Config
+from fem_homog.core.logging import log
+from fem_homog.core.errors import require
+from fem_homog.output.results import write_fields
 from fem_homog.multiband import oblique, plots, scattering
 from fem_homog.multiband.fem1d import line_nodes, piecewise, stack
 from fem_homog.multiband.modematching import TransverseProblem

@@ -11,11 +11,11 @@ from mpi4py import MPI
 import fem_homog  # noqa: F401
 import dolfinx.fem
 
-from fem_homog import crystal, green1d, materials
-from fem_homog.cells import geometry_from_config
-from fem_homog.crystal_mesh import mesh_box, mesh_crystal, tile_crystal
-from fem_homog.evaluation import interpolate_values, point_values
-from fem_homog.helmholtz import PointSource, load_vector
+from fem_homog.photonics import crystal, green1d, materials
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.crystal_mesh import mesh_box, mesh_crystal, tile_crystal
+from fem_homog.fem.evaluation import interpolate_values, point_values
+from fem_homog.photonics.helmholtz import PointSource, load_vector
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 
@@ -86,7 +86,7 @@ def test_stack_in_parallel_matches_exact():
 
 def test_reconstruct_and_demodulate_in_parallel():
     """u = f U₀ with U₀ on a distributed periodic cell; demodulation returns the affine f at cell centres."""
-    from fem_homog.cells import mesh_cell
+    from fem_homog.cells.meshing import mesh_cell
 
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
     U = interpolate_values(dolfinx.fem.functionspace(cell.mesh, ("Lagrange", 2)),

@@ -10,11 +10,13 @@ import fem_homog  # noqa: F401
 import dolfinx.fem
 import dolfinx.mesh
 
-from fem_homog import correctors
-from fem_homog.cells import INCLUSION, MATRIX, geometry_from_config, mesh_cell
-from fem_homog.coefficients import lame, phase_function
-from fem_homog.errors import InputError
-from fem_homog.periodic import periodic_map, prolongation
+from fem_homog.statics import correctors
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.fem.coefficients import lame, phase_function
+from fem_homog.core.errors import InputError
+from fem_homog.fem.periodic import periodic_map, prolongation
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 
@@ -83,8 +85,9 @@ def test_non_periodic_mesh_fails_on_every_rank():
 
 
 def test_bloch_bands_serial_equals_parallel():
-    from fem_homog.bloch import BlochProblem, Phase
-    from fem_homog.materials import constant, drude
+    from fem_homog.photonics.bloch import BlochProblem
+    from fem_homog.photonics.materials import Phase
+    from fem_homog.photonics.materials import constant, drude
 
     for inclusion, target in ((constant(8.9), 0.5), (drude(1.0, 6.0, 0.1), 3.0)):
         values = []

@@ -6,9 +6,9 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-from fem_homog import ensemble
-from fem_homog.cells import INCLUSION, MATRIX
-from fem_homog.random_media import Medium
+from fem_homog.statics import ensemble
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.random_media import Medium
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 

@@ -1,0 +1,139 @@
+"""The driver contract: built-in defaults, ``--config F.toml``, ``--set section.key=value``, ``--out DIR``.
+
+Every driver declares its defaults as a two-level dict (``section -> key -> value``) and hands its story to
+:func:`run_driver`, which resolves the configuration, creates the output folder, writes ``config.toml`` and turns
+user errors (:class:`~fem_homog.core.errors.InputError`, :class:`~fem_homog.core.errors.SolverError`) into one clear line on
+standard error and exit status 2 (input) or 3 (solver). Unknown sections or keys are errors, so a typo in a key
+never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+from mpi4py import MPI
+
+from fem_homog.core.errors import InputError, SolverError, require
+
+Config = dict[str, dict[str, Any]]
+
+
+def _parse_literal(text: str) -> Any:
+    """A ``--set`` value as a TOML literal; a bare word that is not valid TOML is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _check_type(key: str, default: Any, value: Any) -> Any:
+    """Accept ``value`` for a key whose default is ``default``: same kind, ints for floats, lists for numbers."""
+    number = (int, float)
+    if isinstance(default, bool):
+        require(isinstance(value, bool), f"{key} must be true or false, got {value!r}")
+    elif isinstance(default, number):
+        ok = (isinstance(value, number) and not isinstance(value, bool)) or isinstance(value, list)
+        require(ok, f"{key} must be a number, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int):
+            value = float(value)
+    elif isinstance(default, str):
+        require(isinstance(value, (str, list)), f"{key} must be a string, got {value!r}")
+    elif isinstance(default, list):
+        require(isinstance(value, list), f"{key} must be a list, got {value!r}")
+    return value
+
+
+def _set(config: Config, dotted: str, value: Any) -> None:
+    section, _, key = dotted.partition(".")
+    require(bool(key), f"config key '{dotted}' must have the form section.key")
+    require(section in config, f"unknown config section '{section}' (known: {', '.join(config)})")
+    require(key in config[section],
+            f"unknown config key '{dotted}' (known in [{section}]: {', '.join(config[section])})")
+    config[section][key] = _check_type(dotted, config[section][key], value)
+
+
+def resolve(defaults: Config, file: Path | None = None, overrides: list[str] = ()) -> Config:
+    """Defaults, then the TOML file, then the ``--set`` overrides, each checked against the defaults."""
+    config = copy.deepcopy(defaults)
+    if file is not None:
+        require(file.is_file(), f"config file {file} does not exist")
+        try:
+            data = tomllib.loads(file.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise InputError(f"config file {file} is not valid TOML: {err}") from None
+        for section, table in data.items():
+            require(isinstance(table, dict), f"config entry '{section}' must be a [section] table")
+            for key, value in table.items():
+                _set(config, f"{section}.{key}", value)
+    for item in overrides:
+        dotted, sep, text = item.partition("=")
+        require(bool(sep), f"--set expects section.key=value, got '{item}'")
+        _set(config, dotted.strip(), _parse_literal(text.strip()))
+    return config
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(config: Config) -> str:
+    """The resolved configuration as a TOML document (readable back with ``--config``)."""
+    lines = []
+    for section, table in config.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+
+def run_driver(story: Callable[..., None], defaults: Config, description: str, argv: list[str] | None = None,
+               flags: dict[str, dict] | None = None) -> int:
+    """Parse the command line, resolve the config and run ``story(config, out_dir)``.
+
+    ``flags`` adds driver-specific command-line options (name → ``argparse`` keyword arguments); the
+    parsed values are then passed to the story as keyword arguments (``--k-groups`` → ``k_groups``).
+    Returns the exit status: 0 on success, 2 for bad input, 3 for a solver that did not converge.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    for name, kwargs in (flags or {}).items():
+        parser.add_argument(name, **kwargs)
+    parser.add_argument("--config", type=Path, help="TOML file with [section] tables overriding the defaults")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one key with a TOML literal (repeatable)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/<driver>)")
+    args = parser.parse_args(argv)
+    comm = MPI.COMM_WORLD
+    name = Path(sys.argv[0]).stem if argv is None else "driver"
+    out = args.out or Path("results") / name
+    try:
+        config = resolve(defaults, args.config, args.set)
+        if comm.rank == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "config.toml").write_text(to_toml(config))
+        comm.barrier()
+        extra = {name.lstrip("-").replace("-", "_"): None for name in (flags or {})}
+        story(config, out, **{key: getattr(args, key) for key in extra})
+    except InputError as err:
+        if comm.rank == 0:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+        return 2
+    except SolverError as err:
+        if comm.rank == 0:
+            print(f"solver error: {err}", file=sys.stderr, flush=True)
+        return 3
+    return 0

@@ -1,0 +1,94 @@
+"""Singular systems with a known null space, solved as bordered systems (theory.md §8.2).
+
+The HFH corrector operator ``A = A(Ω0)`` is singular: its null space is spanned by the eigenvectors
+``x_1 … x_m`` of the cluster. With ``B = [b_1 … b_m]`` (here ``b_q = M conj(x_q)``, the constraint
+``∫ conj(U_q) U_1 = 0``) the bordered system
+
+    [ A    B ] [ y ]   [ f ]
+    [ B^T  0 ] [ ℓ ] = [ 0 ]
+
+is non-singular, and pairing its first row with ``x_q^T`` (``A`` is complex symmetric at zone edges, so
+``x_q^T A = 0``) shows ``ℓ = 0`` exactly when ``f`` is compatible. ``ℓ`` is returned as the *solvability
+multiplier*: its size measures how well the compatibility condition holds numerically.
+
+The bordered matrix is an AIJ matrix with ``m`` extra rows and columns owned by the last rank; MUMPS factors it
+once for all right-hand sides.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from petsc4py import PETSc
+
+from fem_homog.core.errors import SolverError
+
+
+def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:
+    comm = A.getComm().tompi4py()
+    m, N = len(B), A.getSize()[0]
+    last = comm.rank == comm.size - 1
+    ai, aj, av = A.getValuesCSR()
+    n_local = len(ai) - 1
+    b_local = np.array([b.getArray(readonly=True) for b in B]).reshape(m, n_local)
+    # each owned row of A gets the m border columns N..N+m-1 appended (they are the largest indices)
+    indptr = ai + m * np.arange(n_local + 1)
+    indices = np.empty(len(aj) + m * n_local, dtype=PETSc.IntType)
+    values = np.empty(len(aj) + m * n_local, dtype=PETSc.ScalarType)
+    row_of_entry = np.repeat(np.arange(n_local), np.diff(ai))
+    keep = np.arange(len(aj)) + m * row_of_entry
+    indices[keep], values[keep] = aj, av
+    for q in range(m):
+        indices[indptr[1:] - m + q] = N + q
+        values[indptr[1:] - m + q] = b_local[q]
+    b_global = comm.gather(b_local, root=comm.size - 1)
+    if last:  # the border rows: B^T, and an explicit zero block for a symmetric pattern
+        b_full = np.concatenate(b_global, axis=1)
+        border_cols = np.concatenate([np.arange(N + m)] * m).astype(PETSc.IntType)
+        border_vals = np.concatenate([np.concatenate([b_full[q], np.zeros(m)]) for q in range(m)])
+        indptr = np.concatenate([indptr, indptr[-1] + (N + m) * np.arange(1, m + 1)])
+        indices = np.concatenate([indices, border_cols])
+        values = np.concatenate([values, border_vals.astype(PETSc.ScalarType)])
+    rows = n_local + (m if last else 0)
+    return PETSc.Mat().createAIJ(size=((rows, N + m), (rows, N + m)),
+                                 csr=(indptr.astype(PETSc.IntType), indices, values), comm=comm)
+
+
+def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec],
+                   rhs: Sequence[PETSc.Vec]) -> tuple[list[PETSc.Vec], np.ndarray]:
+    """Solve ``A y = f``, ``B^T y = 0`` for each ``f`` in ``rhs`` (one MUMPS factorization).
+
+    Returns
+    -------
+    solutions
+        The ``y`` (vectors with ``A``'s layout).
+    multipliers
+        ``ℓ`` per right-hand side (shape ``(len(rhs), m)``), identical on all ranks.
+    """
+    comm = A.getComm().tompi4py()
+    m, last = len(B), comm.rank == comm.size - 1
+    K = _bordered_matrix(A, B)
+    ksp = PETSc.KSP().create(K.getComm())
+    ksp.setOperators(K)
+    ksp.setType(PETSc.KSP.Type.PREONLY)
+    pc = ksp.getPC()
+    pc.setType(PETSc.PC.Type.LU)
+    pc.setFactorSolverType("mumps")
+    x, b = K.createVecs()
+    n_local = A.getLocalSize()[0]
+    solutions, multipliers = [], []
+    for f in rhs:
+        b.array[:n_local] = f.getArray(readonly=True)
+        b.array[n_local:] = 0.0
+        ksp.solve(b, x)
+        if ksp.getConvergedReason() < 0:
+            raise SolverError(f"the bordered corrector system could not be factored (PETSc reason "
+                              f"{ksp.getConvergedReason()}): is the eigenvector accurate?")
+        y = A.createVecRight()
+        y.array[:] = x.array_r[:n_local]
+        solutions.append(y)
+        multipliers.append(comm.bcast(x.array_r[n_local:].copy() if last else None, root=comm.size - 1))
+    for obj in (ksp, K, x, b):
+        obj.destroy()
+    return solutions, np.array(multipliers).reshape(len(rhs), m)

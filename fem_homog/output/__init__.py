@@ -1,0 +1,1 @@
+"""Output: ``results.json`` writing, VTX field files for ParaView, PNG plots of fields."""

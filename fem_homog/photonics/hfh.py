@@ -1,0 +1,439 @@
+"""High-frequency homogenization at a zone point, for dispersive media (theory.md §8).
+
+Around an exact Bloch pair ``(k0, Ω0)`` the field is ``u ≈ f(X) U0(y)`` and the envelope obeys an effective
+equation whose coefficients this module computes:
+
+* **simple** eigenvalue at a zone edge (§8.2): ``Ω² ≈ Ω0² + T_ij κ_i κ_j``, ``κ = k − k0``, with
+  ``T_ij = [δ_ij <μ U0²> + <μ (U0 ∂_i U_1j − U_1j ∂_i U0)>] / D`` from the correctors ``U_1j`` (bordered system);
+* **repeated** eigenvalue (§8.3): the antisymmetric ``W^(j)`` and symmetric ``D`` give linear (Dirac-like)
+  branches ``Ω² − Ω0² = eig(−i κ_j D⁻¹ W^(j))``; when every ``W^(j)`` vanishes (modes of equal parity) the
+  second-order degenerate model ``Ω² − Ω0² = eig(D⁻¹ t(κ))`` with the ``m × m`` matrix of correctors' tensors;
+* **nearby** eigenvalues (§8.4): the coupled model with the ``T^reg`` refinement;
+* **interior** point of a lossless crystal (§8.5): the gradient of ``Ω²`` and the group velocity;
+* **low-frequency** limit (§8.6): ``Ω0 = 0``, ``U0 = 1``, ``T = A_hom / <ρ(0)>``.
+
+Everything is done with the *unshifted* operators on the quasi-periodic space of ``k0`` (real ±1 weights at
+zone edges), where every pairing of the theory is an unconjugated product ``x^T A y`` of reduced vectors, with
+``D = x^T (Σ β̇_s M_s − μ̇_s K_s) x`` the dispersive normalisation (§8.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from petsc4py import PETSc
+
+import dolfinx.fem
+from fem_homog.forms import hfh as hfh_forms
+from fem_homog.fem import periodic
+from fem_homog.photonics.bands import collect_modes
+from fem_homog.photonics.bloch import STATIC_TOL, BlochProblem, Eigenpair, linear_combination
+from fem_homog.fem.bordered import solve_bordered
+from fem_homog.core.errors import InputError, require
+from fem_homog.cells.lattice import is_zone_edge
+from fem_homog.core.units import to_omega
+
+CASES = ("simple", "repeated", "nearby", "interior", "low_frequency")
+
+
+def tdot(x: PETSc.Vec, A: PETSc.Mat | None, y: PETSc.Vec) -> complex:
+    """The unconjugated pairing ``x^T A y`` (``x^T y`` when ``A`` is None)."""
+    if A is None:
+        return complex(x.tDot(y))
+    Ay = A.createVecLeft()
+    A.mult(y, Ay)
+    value = complex(x.tDot(Ay))
+    Ay.destroy()
+    return value
+
+
+def hdot(x: PETSc.Vec, A: PETSc.Mat, y: PETSc.Vec) -> complex:
+    """The sesquilinear pairing ``x^H A y``."""
+    Ay = A.createVecLeft()
+    A.mult(y, Ay)
+    value = complex(Ay.dot(x))  # PETSc VecDot(a, b) = b^H a
+    Ay.destroy()
+    return value
+
+
+class ZoneOperators:
+    """The per-phase unshifted operators of a zone point: ``K_s``, ``M_s``, ``E_s^j`` and ``P_k0``.
+
+    Parameters
+    ----------
+    problem
+        The cell's Bloch problem (space, phases, slot coefficients).
+    k0
+        The zone point (units 1/a).
+    """
+
+    def __init__(self, problem: BlochProblem, k0: Sequence[float]):
+        self.problem, self.k0 = problem, np.asarray(k0, dtype=float)
+        self.K, self.M, self.P = problem.quasi_periodic_operators(self.k0)
+        d = problem.mesh.geometry.dim
+        self.E = [[problem.reduce(dolfinx.fem.form(hfh_forms.flux_pairing(problem.V, j, chi)), self.P)
+                   for chi in problem.indicators] for j in range(d)]
+
+    def _slots(self, name: str, omega: complex) -> list[complex]:
+        return [getattr(s, name)(omega) for s in self.problem.slots]
+
+    def operator(self, omega: complex) -> PETSc.Mat:
+        """``A(Ω) = Σ_s μ_s K_s − β_s M_s`` (the corrector operator at ``Ω``)."""
+        return linear_combination([*self._slots("mu", omega), *[-b for b in self._slots("beta", omega)]],
+                                  [*self.K, *self.M])
+
+    def mu_mass(self, omega: complex) -> PETSc.Mat:
+        """``Σ_s μ_s M_s``: the pairing ``<μ U V>``."""
+        return linear_combination(self._slots("mu", omega), self.M)
+
+    def normalisation(self, omega: complex) -> PETSc.Mat:
+        """``Σ_s β̇_s M_s − μ̇_s K_s``: the pairing ``D(U, V)`` of theory.md §8.1. At ``Ω0 = 0`` the only mode
+        is ``U0 = 1`` (``∇U0 = 0``), so the ``μ̇`` term is dropped there (it need not exist)."""
+        if omega == 0:
+            return linear_combination(self._slots("beta_dot", omega), self.M)
+        return linear_combination([*self._slots("beta_dot", omega), *[-m for m in self._slots("mu_dot", omega)]],
+                                  [*self.M, *self.K])
+
+    def flux(self, omega: complex, j: int) -> PETSc.Mat:
+        """``Σ_s μ_s E_s^j``: the pairing ``e_j(U, V) = <μ (U ∂_j V − V ∂_j U)>``."""
+        return linear_combination(self._slots("mu", omega), self.E[j])
+
+    def unit_mass(self) -> PETSc.Mat:
+        return linear_combination([1.0] * len(self.M), self.M)
+
+    def field(self, x: PETSc.Vec) -> dolfinx.fem.Function:
+        """The Bloch wave ``U = P_k0 x`` on the cell."""
+        u = dolfinx.fem.Function(self.problem.V)
+        periodic.extend(x, self.P, u)
+        return u
+
+    def destroy(self) -> None:
+        for A in [*self.K, *self.M, *[E for row in self.E for E in row], self.P]:
+            A.destroy()
+
+
+@dataclass
+class HFHResult:
+    """The effective model at one zone point (non-dimensional: cell = 1, ``Ω = ω a / c``).
+
+    Attributes
+    ----------
+    case
+        One of :data:`CASES`.
+    k0, omegas
+        The point and the frequencies ``Ω_p`` of the modes in the model (one for simple/interior/low-frequency).
+    T
+        ``d × d`` tensor (simple, low-frequency; per band for nearby: ``T_bands``), None otherwise.
+    D, W
+        ``m × m`` normalisation and ``d × m × m`` coupling matrices (repeated, nearby).
+    T_blocks
+        ``m × m × d × d`` second-order tensors ``t^{qp}_ij`` of a repeated eigenvalue whose ``W`` vanish.
+    gradient
+        ``∂Ω²/∂k_j`` (interior).
+    solvability_multiplier
+        Largest ``|ℓ| ‖b‖ / ‖f‖`` of the bordered corrector solves (≈ 0 when the theory's compatibility holds).
+    """
+
+    case: str
+    k0: np.ndarray
+    omegas: np.ndarray
+    T: np.ndarray | None = None
+    T_bands: list[np.ndarray] = field(default_factory=list)
+    D: np.ndarray | None = None
+    W: np.ndarray | None = None
+    T_blocks: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    solvability_multiplier: float = 0.0
+    U0: list[dolfinx.fem.Function] = field(default_factory=list)
+    U1: list[dolfinx.fem.Function] = field(default_factory=list)
+
+    @property
+    def omega0(self) -> complex:
+        return complex(np.mean(self.omegas))
+
+    def predict(self, kappa: np.ndarray) -> np.ndarray:
+        """Predicted ``Ω²`` of each branch at ``k0 + κ`` (rows of ``kappa``), sorted by real part."""
+        kappa = np.atleast_2d(np.asarray(kappa, dtype=float))
+        lam = np.asarray(self.omegas) ** 2
+        rows = []
+        for kap in kappa:
+            if self.case in ("simple", "low_frequency"):
+                values = [lam[0] + kap @ self.T @ kap]
+            elif self.case == "interior":
+                values = [lam[0] + self.gradient @ kap]
+            elif self.case == "nearby":
+                values = np.linalg.eigvals(np.diag(lam + self._regularised(kap))
+                                           + 1j * np.linalg.solve(self.D, np.tensordot(kap, self.W, 1)))
+            elif self.T_blocks is not None:
+                t = np.einsum("qpij,i,j->qp", self.T_blocks, kap, kap)
+                values = lam.mean() + np.linalg.eigvals(np.linalg.solve(self.D, t))
+            else:
+                values = lam.mean() + np.linalg.eigvals(-1j * np.linalg.solve(self.D, np.tensordot(kap, self.W, 1)))
+            rows.append(sorted(values, key=lambda z: z.real))
+        return np.array(rows)
+
+    def _regularised(self, kap: np.ndarray) -> np.ndarray:
+        """``T^reg_p(κ) = T_p κκ − Σ_{q≠p} C_pq C_qp / (λ_p − λ_q)``, ``C = i D⁻¹ κ_j W^(j)``: each band's simple
+        curvature minus the share of it that the coupling already produces (theory.md §8.4; with our real
+        antisymmetric ``W`` the share is ``+Σ (κ·w_pq)² / (D_pp D_qq (λ_p − λ_q))``)."""
+        lam, m = np.asarray(self.omegas) ** 2, len(self.omegas)
+        C = 1j * np.linalg.solve(self.D, np.tensordot(kap, self.W, 1))
+        return np.array([kap @ self.T_bands[p] @ kap
+                         - sum(C[p, q] * C[q, p] / (lam[p] - lam[q]) for q in range(m) if q != p)
+                         for p in range(m)])
+
+    def slopes(self, direction: Sequence[float]) -> np.ndarray:
+        """Linear slopes ``dΩ²/d|κ|`` of the branches along a direction (repeated, nearby-coupling, interior)."""
+        e = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+        if self.case == "interior":
+            return np.array([self.gradient @ e])
+        if self.W is None:
+            return np.zeros(len(self.omegas))
+        w = np.tensordot(e, self.W, 1)
+        if self.case == "nearby":
+            return np.sort_complex(np.linalg.eigvals(1j * np.linalg.solve(self.D, w)))
+        return np.sort_complex(np.linalg.eigvals(-1j * np.linalg.solve(self.D, w)))
+
+
+# -- the cases --------------------------------------------------------------------------------------------
+def _constraint(ops: ZoneOperators, xs: Sequence[PETSc.Vec]) -> list[PETSc.Vec]:
+    """``b_q = M conj(x_q)``: the constraints ``∫ conj(U_q) U_1 = 0`` of the bordered system."""
+    M = ops.unit_mass()
+    out = []
+    for x in xs:
+        xc = x.copy()
+        xc.conjugate()
+        b = M.createVecLeft()
+        M.mult(xc, b)
+        out.append(b)
+        xc.destroy()
+    M.destroy()
+    return out
+
+
+def _correctors(ops: ZoneOperators, omega: complex, xs: Sequence[PETSc.Vec]) -> tuple[list[list[PETSc.Vec]], float]:
+    """``U_1j^(p)`` for every mode ``p`` and direction ``j``: ``A(Ω0) y = E_μ^j x_p`` (the weak form of
+    theory.md §8.2: ``∫ μ∇U_1·∇v − Ω0²ρ U_1 v = ∫ μ ∂_jU0 v − ∫ μ U0 ∂_jv``), bordered by all the ``x_q``."""
+    d = len(ops.E)
+    A = ops.operator(omega)
+    rhs = []
+    for x in xs:
+        for j in range(d):
+            E = ops.flux(omega, j)
+            f = E.createVecLeft()
+            E.mult(x, f)
+            rhs.append(f)
+            E.destroy()
+    B = _constraint(ops, xs)
+    ys, ell = solve_bordered(A, B, rhs)
+    rhs_scale = max(f.norm() for f in rhs)
+    multiplier = float(np.abs(ell).max() * max(b.norm() for b in B) / rhs_scale) if rhs_scale > 0 else 0.0
+    for v in [A, *B, *rhs]:
+        v.destroy()
+    return [ys[p * d:(p + 1) * d] for p in range(len(xs))], multiplier
+
+
+def _second_order_blocks(ops: ZoneOperators, omega: complex, xs, ys) -> np.ndarray:
+    """``t^{qp}_ij = δ_ij <μ U^q U^p> + e_i(U^q, U_1j^p)`` (theory.md §8.2, §8.3 at second order),
+    symmetrised in ``(i, j)``."""
+    d, m = len(ops.E), len(xs)
+    Mmu = ops.mu_mass(omega)
+    E = [ops.flux(omega, i) for i in range(d)]
+    t = np.zeros((m, m, d, d), dtype=complex)
+    for q in range(m):
+        for p in range(m):
+            t[q, p] += np.eye(d) * tdot(xs[q], Mmu, xs[p])
+            for i in range(d):
+                for j in range(d):
+                    t[q, p, i, j] += tdot(xs[q], E[i], ys[p][j])
+    for A in [Mmu, *E]:
+        A.destroy()
+    return 0.5 * (t + t.transpose(0, 1, 3, 2))
+
+
+def _pairings(ops: ZoneOperators, omega: complex, xs) -> tuple[np.ndarray, np.ndarray]:
+    """``D_qp = D(U^q, U^p)`` and ``W^(j)_qp = e_j(U^q, U^p)`` (theory.md §8.3)."""
+    d, m = len(ops.E), len(xs)
+    N = ops.normalisation(omega)
+    D = np.array([[tdot(xs[q], N, xs[p]) for p in range(m)] for q in range(m)])
+    W = np.zeros((d, m, m), dtype=complex)
+    for j in range(d):
+        E = ops.flux(omega, j)
+        W[j] = [[tdot(xs[q], E, xs[p]) for p in range(m)] for q in range(m)]
+        E.destroy()
+    N.destroy()
+    return D, W
+
+
+def _fields(ops: ZoneOperators, xs, ys) -> tuple[list, list]:
+    return [ops.field(x) for x in xs], [ops.field(y) for row in ys for y in row]
+
+
+def _normalised(ops: ZoneOperators, x: PETSc.Vec) -> PETSc.Vec:
+    """``x / sqrt(x^T M x)``: fixes the arbitrary complex phase of an eigenvector so that ``<U0²> = 1``
+    (real fields for lossless modes at zone edges; ``T`` does not depend on it)."""
+    M = ops.unit_mass()
+    norm = np.sqrt(tdot(x, M, x))
+    M.destroy()
+    y = x.copy()
+    if abs(norm) > 0:
+        y.scale(1.0 / norm)
+    return y
+
+
+def simple_or_repeated(ops: ZoneOperators, pairs: Sequence[Eigenpair], *, linear_tol: float = 1e-3) -> HFHResult:
+    """One mode (simple, §8.2) or a degenerate group (repeated, §8.3) at a zone edge. The group's branches
+    are linear when a slope of ``−i D⁻¹ κ_j W^(j)`` exceeds ``linear_tol · 2|Ω0|`` (a W left over from an
+    imperfectly symmetric mesh is smaller), quadratic otherwise."""
+    omega = complex(np.mean([p.omega for p in pairs]))
+    xs = [_normalised(ops, p.vector) for p in pairs]
+    D, W = _pairings(ops, omega, xs)
+    require(np.all(np.abs(np.linalg.eigvals(D)) > 1e-14 * max(np.abs(D).max(), 1e-300)),
+            "the HFH normalisation D is singular at this point (a mode with vanishing dispersive norm)")
+    omegas = np.array([p.omega for p in pairs])
+    linear = max(np.abs(np.linalg.eigvals(np.linalg.solve(D, W[j]))).max() for j in range(len(ops.E))) \
+        if len(xs) > 1 else 0.0
+    if len(xs) > 1 and linear > linear_tol * 2 * abs(omega):
+        return HFHResult("repeated", ops.k0, omegas, D=D, W=W, U0=[ops.field(x) for x in xs])
+    ys, multiplier = _correctors(ops, omega, xs)
+    t = _second_order_blocks(ops, omega, xs, ys)
+    U0, U1 = _fields(ops, xs, ys)
+    if len(xs) == 1:
+        return HFHResult("simple", ops.k0, omegas, T=t[0, 0] / D[0, 0], D=D, W=W,
+                         solvability_multiplier=multiplier, U0=U0, U1=U1)
+    return HFHResult("repeated", ops.k0, omegas, D=D, W=W, T_blocks=t, solvability_multiplier=multiplier,
+                     U0=U0, U1=U1)
+
+
+def nearby(ops: ZoneOperators, pairs: Sequence[Eigenpair]) -> HFHResult:
+    """Nearby eigenvalues (§8.4): each mode's own simple tensor ``T_p`` (correctors at its own ``λ_p``), the
+    couplings ``W^(j)`` and ``D_pp``; :meth:`HFHResult.predict` solves the refined coupled model."""
+    pairs = [Eigenpair(p.omega, _normalised(ops, p.vector), p.residual) for p in pairs]
+    singles = [simple_or_repeated(ops, [p]) for p in pairs]
+    _, W = _pairings(ops, complex(np.mean([p.omega for p in pairs])), [p.vector for p in pairs])
+    D = np.diag([s.D[0, 0] for s in singles])
+    return HFHResult("nearby", ops.k0, np.array([p.omega for p in pairs]), T_bands=[s.T for s in singles],
+                     D=D, W=W, solvability_multiplier=max(s.solvability_multiplier for s in singles),
+                     U0=[s.U0[0] for s in singles], U1=[u for s in singles for u in s.U1])
+
+
+def interior(ops: ZoneOperators, pair: Eigenpair) -> HFHResult:
+    """Interior point of a lossless crystal (§8.5): ``∂Ω²/∂k_j = −i x^H E_μ^j x / x^H (β̇M − μ̇K) x``."""
+    omega, x = pair.omega, pair.vector
+    coefficients = [f(omega) for s in ops.problem.slots for f in (s.mu, s.beta, s.mu_dot, s.beta_dot)]
+    require(abs(omega.imag) <= 1e-10 * abs(omega) and np.allclose(np.imag(coefficients), 0.0, atol=1e-12),
+            "HFH at an interior point needs a lossless crystal (real Ω0 and coefficients); "
+            "use a zone edge (G, X, M) for lossy media")
+    N = ops.normalisation(omega)
+    denominator = hdot(x, N, x).real
+    gradient = []
+    for j in range(len(ops.E)):
+        E = ops.flux(omega, j)
+        gradient.append((-1j * hdot(x, E, x)).real / denominator)
+        E.destroy()
+    N.destroy()
+    return HFHResult("interior", ops.k0, np.array([omega]), gradient=np.array(gradient),
+                     D=np.array([[denominator]]), U0=[ops.field(x)])
+
+
+def low_frequency(ops: ZoneOperators) -> HFHResult:
+    """``Ω0 = 0``, ``U0 = 1`` (§8.6): the correctors are the static cell problems with ``A = μ(0)`` and
+    ``T = A_hom / <ρ(0)>``; media without a static limit (Drude ``ρ``-slot) are refused."""
+    require(np.allclose(ops.k0, 0.0), "the low-frequency limit exists only at Γ")
+    for s in ops.problem.slots:
+        s.beta_dot(0.0)  # refuses coefficients with no static limit
+        require(abs(s.mu(0.0)) > 0, "a phase has μ(0) = 0 (e.g. a Drude inclusion in TE: a perfect conductor "
+                                    "at zero frequency); its low-frequency cell problem is not supported")
+    one = ops.P.createVecRight()
+    one.set(1.0)
+    result = simple_or_repeated(ops, [Eigenpair(omega=0j, vector=one, residual=0.0)])
+    result.case = "low_frequency"
+    return result
+
+
+# -- the driver's entry point -----------------------------------------------------------------------------
+@dataclass
+class Selection:
+    """How the mode is chosen: a 1-based band index at ``k0`` (counted from ``search_from``, and from the
+    acoustic band at Γ when there is one) or a target frequency; frequencies in Ω units. Modes within
+    ``repeated_tol`` (relative, in Ω²) form a repeated eigenvalue, within ``cluster_tol`` a nearby group."""
+
+    band: int | None = None
+    target: float | None = None
+    cluster_tol: float = 0.02
+    repeated_tol: float = 1e-5
+    search_from: float = 0.0
+
+    @classmethod
+    def from_config(cls, hfh: dict) -> "Selection":
+        """From an ``[hfh]`` table (frequencies in 2πc/a): ``target > 0`` selects the mode nearest that
+        frequency, otherwise ``band`` counts the bands."""
+        require(hfh["cluster_tol"] >= hfh["repeated_tol"] > 0,
+                "need hfh.cluster_tol >= hfh.repeated_tol > 0 (relative tolerances on Ω²)")
+        chosen = {"target": float(to_omega(hfh["target"]))} if hfh["target"] > 0 else {"band": hfh["band"]}
+        return cls(**chosen, cluster_tol=hfh["cluster_tol"], repeated_tol=hfh["repeated_tol"],
+                   search_from=float(to_omega(hfh["search_from"])))
+
+
+def has_static_limit(problem: BlochProblem) -> bool:
+    """Whether ``Ω = 0`` is an eigenfrequency at Γ (finite ``ρ(0)`` in every phase): the acoustic band."""
+    try:
+        for s in problem.slots:
+            s.beta_dot(0.0)
+    except InputError:
+        return False
+    return True
+
+
+def _modes(problem: BlochProblem, ops: ZoneOperators, selection: Selection) -> list[Eigenpair]:
+    """Physical eigenpairs at ``k0`` in increasing ``Re Ω``: around the target, or from ``search_from`` up
+    to two bands above the chosen one (its cluster)."""
+    def solve(nev: int, target: float):
+        return problem.eigenpairs(ops.k0, ops.K, ops.M, nev=nev, target=target)
+
+    if selection.target is not None:
+        pairs = solve(6, selection.target).pairs
+    else:
+        pairs, _ = collect_modes(solve, selection.band + 2, selection.search_from)
+    return [p for p in pairs if abs(p.omega) > STATIC_TOL]  # Ω = 0 (acoustic band) is handled exactly
+
+
+def _cluster(pairs: Sequence[Eigenpair], chosen: Eigenpair, tol: float) -> list[Eigenpair]:
+    lam = chosen.omega ** 2
+    return [p for p in pairs if abs(p.omega ** 2 - lam) <= tol * abs(lam)]
+
+
+def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selection) -> HFHResult:
+    """The effective model of the selected mode at ``k0``: finds the mode and its cluster, decides the case
+    (printed by the driver) and computes the tensors.
+
+    Raises
+    ------
+    InputError
+        ``k0`` outside the zone, band index out of range, interior point of a lossy crystal, no static limit.
+    """
+    require((selection.band is None) != (selection.target is None), "give either hfh.band or hfh.target")
+    require(selection.band is None or selection.band >= 1, f"hfh.band must be >= 1, got {selection.band}")
+    ops = ZoneOperators(problem, k0)
+    at_gamma = np.allclose(ops.k0, 0.0)
+    acoustic = at_gamma and has_static_limit(problem)
+    if acoustic and (selection.band == 1 or (selection.target is not None and selection.target == 0.0)):
+        return low_frequency(ops)
+    modes = _modes(problem, ops, selection)
+    if selection.target is not None:
+        require(modes, f"no Bloch mode found near the target at k = {ops.k0.tolist()}")
+        chosen = min(modes, key=lambda p: abs(p.omega - selection.target))
+    else:
+        index = selection.band - 1 - int(acoustic)
+        require(index < len(modes), f"hfh.band {selection.band} not found at k = {ops.k0.tolist()} "
+                                    f"(only {len(modes) + int(acoustic)} bands converged)")
+        chosen = modes[index]
+    if not is_zone_edge(ops.k0, problem.pmap.lattice):
+        return interior(ops, chosen)
+    repeated = _cluster(modes, chosen, selection.repeated_tol)
+    if len(repeated) > 1:
+        return simple_or_repeated(ops, repeated)
+    group = _cluster(modes, chosen, selection.cluster_tol)
+    return nearby(ops, group) if len(group) > 1 else simple_or_repeated(ops, [chosen])
