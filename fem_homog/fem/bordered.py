@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 from petsc4py import PETSc
 
-from fem_homog.core.errors import SolverError
+from fem_homog.fem.petsc import direct_solver
 
 
 def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:
@@ -69,26 +69,19 @@ def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec],
     comm = A.getComm().tompi4py()
     m, last = len(B), comm.rank == comm.size - 1
     K = _bordered_matrix(A, B)
-    ksp = PETSc.KSP().create(K.getComm())
-    ksp.setOperators(K)
-    ksp.setType(PETSc.KSP.Type.PREONLY)
-    pc = ksp.getPC()
-    pc.setType(PETSc.PC.Type.LU)
-    pc.setFactorSolverType("mumps")
+    solver = direct_solver(K, prefix="bordered_", problem="bordered corrector system (is the eigenvector accurate?)")
     x, b = K.createVecs()
     n_local = A.getLocalSize()[0]
     solutions, multipliers = [], []
     for f in rhs:
         b.array[:n_local] = f.getArray(readonly=True)
         b.array[n_local:] = 0.0
-        ksp.solve(b, x)
-        if ksp.getConvergedReason() < 0:
-            raise SolverError(f"the bordered corrector system could not be factored (PETSc reason "
-                              f"{ksp.getConvergedReason()}): is the eigenvector accurate?")
+        solver.solve_into(b, x)
         y = A.createVecRight()
         y.array[:] = x.array_r[:n_local]
         solutions.append(y)
         multipliers.append(comm.bcast(x.array_r[n_local:].copy() if last else None, root=comm.size - 1))
-    for obj in (ksp, K, x, b):
+    solver.destroy()
+    for obj in (K, x, b):
         obj.destroy()
     return solutions, np.array(multipliers).reshape(len(rhs), m)

@@ -32,17 +32,17 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
 from petsc4py import PETSc
-from slepc4py import SLEPc
 
 from fem_homog.forms import bloch as bloch_forms
 from fem_homog.photonics import pep_auxiliary
-from fem_homog.fem import periodic
+from fem_homog.fem import periodic, petsc
 from fem_homog.fem.coefficients import phase_function
 from fem_homog.core.errors import SolverError, require
 from fem_homog.cells.lattice import check_k_in_zone
 from fem_homog.photonics.materials import Phase
 
 POLARIZATIONS = ("TM", "TE")
+PASSIVE_REGION = (1e-6, 1e12, -1e12, 1e-8)  # Re Ω > 0 ≥ Im Ω (re_min, re_max, im_min, im_max)
 STATIC_TOL = 1e-4  # |Ω| below which a dispersive eigenvalue is a static mode (they spread around 0 numerically)
 
 
@@ -289,37 +289,17 @@ class BlochProblem:
             A.destroy()
         return solution
 
-    @staticmethod
-    def _direct(ksp: PETSc.KSP) -> None:
-        ksp.setType(PETSc.KSP.Type.PREONLY)
-        pc = ksp.getPC()
-        pc.setType(PETSc.PC.Type.LU)
-        pc.setFactorSolverType("mumps")
-
-    def _linear_solver(self, st: SLEPc.ST) -> None:
-        st.setType(SLEPc.ST.Type.SINVERT)
-        self._direct(st.getKSP())
-
     def _solve_eps(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
         A = linear_combination([s.mu_num.coef[0] / s.mu_den.coef[0] for s in self.slots], K)
         B = linear_combination([s.beta_num.coef[2] / s.beta_den.coef[0] for s in self.slots], M)
-        eps = SLEPc.EPS().create(self.mesh.comm)
-        eps.setOperators(A, B)
-        eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
-        eps.setDimensions(nev)
-        eps.setTolerances(tol, 500)
-        self._linear_solver(eps.getST())
-        eps.setTarget(target**2 - 1e-3)  # slightly below Ω_t² keeps the Γ-point zero mode off the shift
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
-        eps.setOptionsPrefix("bloch_")
-        eps.setFromOptions()
-        eps.solve()
-        out = []
-        for i in range(eps.getConverged()):
-            x = A.createVecRight()
-            lam = eps.getEigenpair(i, x)
-            out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
-        eps.destroy()
+        # slightly below Ω_t² keeps the Γ-point zero mode off the shift
+        with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
+            eps.solve()
+            out = []
+            for i in range(eps.getConverged()):
+                x = A.createVecRight()
+                lam = eps.getEigenpair(i, x)
+                out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
         A.destroy()
         B.destroy()
         return out
@@ -348,43 +328,26 @@ class BlochProblem:
 
     def _solve_pep(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
         ops, n_local = self._pep_operators_for_solve(K, M)
-        pep = SLEPc.PEP().create(self.mesh.comm)
-        pep.setOperators(ops)
-        pep.setProblemType(SLEPc.PEP.ProblemType.GENERAL)
-        pep.setType(SLEPc.PEP.Type.TOAR)
-        pep.setDimensions(nev)
-        pep.setTolerances(tol, 500)
-        # automatic scalar scaling divides by zero on an all-zero coefficient (stack.md pitfall)
-        pep.setScale(SLEPc.PEP.Scale.SCALAR if all(A.norm() > 0 for A in ops) else SLEPc.PEP.Scale.NONE)
-        self._linear_solver(pep.getST())
-        pep.setTarget(target)
-        pep.setWhichEigenpairs(SLEPc.PEP.Which.TARGET_MAGNITUDE)
         # Only Re Ω > 0, Im Ω ≤ 0 (passive media) counts towards nev: the multiplier roots at −iΓ and the
-        # mirror images −conj(Ω) would otherwise crowd out the physical frequencies near the target.
-        region = pep.getRG()
-        region.setType(SLEPc.RG.Type.INTERVAL)
-        region.setIntervalEndpoints(1e-6, 1e12, -1e12, 1e-8)
-        pep.setRefine(SLEPc.PEP.Refine.SIMPLE)  # Newton refinement of each pair (HFH needs accurate vectors)
-        pep.setOptionsPrefix("bloch_")
-        _default_options("bloch_pep_refine_", {"ksp_type": "preonly", "pc_type": "lu",
-                                               "pc_factor_mat_solver_type": "mumps"})
-        pep.setFromOptions()
-        pep.solve()
-        if pep.getConvergedReason() < 0:
-            raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
-                              f"{pep.getConvergedReason()}, {pep.getConverged()} of {nev} pairs)")
-        out = []
-        for i in range(pep.getConverged()):
-            y = ops[0].createVecRight()
-            omega = pep.getEigenpair(i, y)
-            if n_local is None:
-                out.append((complex(omega), y))
-                continue
-            x = K[0].createVecRight()  # the physical block comes first on every rank
-            x.array[:] = y.array_r[:n_local]
-            out.append((complex(omega), x))
-            y.destroy()
-        pep.destroy()
+        # mirror images −conj(Ω) would otherwise crowd out the physical frequencies near the target. Each pair
+        # gets a Newton refinement (HFH needs accurate vectors).
+        with petsc.polynomial_eigensolver(ops, nev=nev, target=target, tol=tol,
+                                          region=PASSIVE_REGION, refine=True) as pep:
+            pep.solve()
+            if pep.getConvergedReason() < 0:
+                raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
+                                  f"{pep.getConvergedReason()}, {pep.getConverged()} of {nev} pairs)")
+            out = []
+            for i in range(pep.getConverged()):
+                y = ops[0].createVecRight()
+                omega = pep.getEigenpair(i, y)
+                if n_local is None:
+                    out.append((complex(omega), y))
+                    continue
+                x = K[0].createVecRight()  # the physical block comes first on every rank
+                x.array[:] = y.array_r[:n_local]
+                out.append((complex(omega), x))
+                y.destroy()
         for A in ops:
             A.destroy()
         return out
@@ -414,12 +377,3 @@ class BlochProblem:
         p = dolfinx.fem.Function(self.V)
         periodic.extend(pair.vector, self.P, p)
         return p
-
-
-def _default_options(prefix: str, values: dict[str, str]) -> None:
-    """Put defaults in the PETSc options database without overriding what the user set (the refinement
-    KSP of a PEP cannot be reached through the API before set-up)."""
-    options = PETSc.Options(prefix)
-    for key, value in values.items():
-        if not options.hasName(key):
-            options[key] = value

@@ -24,7 +24,8 @@ from petsc4py import PETSc
 from fem_homog.forms import pml as pml_forms
 from fem_homog.core.timing import Timings
 from fem_homog.cells.crystal_mesh import CrystalMesh
-from fem_homog.core.errors import SolverError, require
+from fem_homog.core.errors import require
+from fem_homog.fem.petsc import direct_solver
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def solve(domain: CrystalMesh, mu: ufl.core.expr.Expr, rho: ufl.core.expr.Expr, 
         dolfinx.fem.petsc.set_bc(b, [bc])
     with timings.stage("solve"):
         u = dolfinx.fem.Function(V, name=name)
-        _direct_solve(A, b, u.x.petsc_vec, prefix)
+        with direct_solver(A, prefix=prefix, problem="PML system") as solver:
+            solver.solve_into(b, u.x.petsc_vec)
         u.x.scatter_forward()
     A.destroy()
     b.destroy()
@@ -189,24 +191,3 @@ def _outer_dirichlet(V: dolfinx.fem.FunctionSpace, domain: CrystalMesh) -> dolfi
     mesh.topology.create_connectivity(tdim - 1, tdim)
     dofs = dolfinx.fem.locate_dofs_topological(V, tdim - 1, facets)
     return dolfinx.fem.dirichletbc(np.zeros((), dtype=PETSc.ScalarType), dofs, V)
-
-
-def _direct_solve(A: PETSc.Mat, b: PETSc.Vec, x: PETSc.Vec, prefix: str) -> None:
-    """``x = A⁻¹ b`` by MUMPS LU."""
-    ksp = PETSc.KSP().create(A.getComm())
-    ksp.setOptionsPrefix(prefix)
-    ksp.setOperators(A)
-    ksp.setType(PETSc.KSP.Type.PREONLY)
-    pc = ksp.getPC()
-    pc.setType(PETSc.PC.Type.LU)
-    pc.setFactorSolverType("mumps")
-    ksp.setFromOptions()
-    try:
-        ksp.solve(b, x)
-    except PETSc.Error as err:
-        raise SolverError(f"the MUMPS factorisation of the PML system failed ({err})") from None
-    finally:
-        reason = ksp.getConvergedReason()
-        ksp.destroy()
-    if reason < 0:
-        raise SolverError(f"the MUMPS solve of the PML system failed (PETSc reason {reason})")

@@ -113,6 +113,12 @@ class ZoneOperators:
         for A in [*self.K, *self.M, *[E for row in self.E for E in row], self.P]:
             A.destroy()
 
+    def __enter__(self) -> ZoneOperators:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.destroy()
+
 
 @dataclass
 class HFHResult:
@@ -416,24 +422,24 @@ def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selectio
     """
     require((selection.band is None) != (selection.target is None), "give either hfh.band or hfh.target")
     require(selection.band is None or selection.band >= 1, f"hfh.band must be >= 1, got {selection.band}")
-    ops = ZoneOperators(problem, k0)
-    at_gamma = np.allclose(ops.k0, 0.0)
-    acoustic = at_gamma and has_static_limit(problem)
-    if acoustic and (selection.band == 1 or (selection.target is not None and selection.target == 0.0)):
-        return low_frequency(ops)
-    modes = _modes(problem, ops, selection)
-    if selection.target is not None:
-        require(modes, f"no Bloch mode found near the target at k = {ops.k0.tolist()}")
-        chosen = min(modes, key=lambda p: abs(p.omega - selection.target))
-    else:
-        index = selection.band - 1 - int(acoustic)
-        require(index < len(modes), f"hfh.band {selection.band} not found at k = {ops.k0.tolist()} "
-                                    f"(only {len(modes) + int(acoustic)} bands converged)")
-        chosen = modes[index]
-    if not is_zone_edge(ops.k0, problem.pmap.lattice):
-        return interior(ops, chosen)
-    repeated = _cluster(modes, chosen, selection.repeated_tol)
-    if len(repeated) > 1:
-        return simple_or_repeated(ops, repeated)
-    group = _cluster(modes, chosen, selection.cluster_tol)
-    return nearby(ops, group) if len(group) > 1 else simple_or_repeated(ops, [chosen])
+    with ZoneOperators(problem, k0) as ops:
+        at_gamma = np.allclose(ops.k0, 0.0)
+        acoustic = at_gamma and has_static_limit(problem)
+        if acoustic and (selection.band == 1 or (selection.target is not None and selection.target == 0.0)):
+            return low_frequency(ops)
+        modes = _modes(problem, ops, selection)
+        if selection.target is not None:
+            require(modes, f"no Bloch mode found near the target at k = {ops.k0.tolist()}")
+            chosen = min(modes, key=lambda p: abs(p.omega - selection.target))
+        else:
+            index = selection.band - 1 - int(acoustic)
+            require(index < len(modes), f"hfh.band {selection.band} not found at k = {ops.k0.tolist()} "
+                                        f"(only {len(modes) + int(acoustic)} bands converged)")
+            chosen = modes[index]
+        if not is_zone_edge(ops.k0, problem.pmap.lattice):
+            return interior(ops, chosen)
+        repeated = _cluster(modes, chosen, selection.repeated_tol)
+        if len(repeated) > 1:
+            return simple_or_repeated(ops, repeated)
+        group = _cluster(modes, chosen, selection.cluster_tol)
+        return nearby(ops, group) if len(group) > 1 else simple_or_repeated(ops, [chosen])

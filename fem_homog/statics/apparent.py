@@ -26,30 +26,9 @@ from fem_homog.statics import correctors
 from fem_homog.fem.coefficients import integrate_components
 from fem_homog.core.errors import require
 from fem_homog.cells.rve_mesh import WindowMesh
-from fem_homog.fem.petsc import METHODS, SingularSolver, singular_solver
+from fem_homog.fem.petsc import definite_solver, singular_solver
 
 BOUNDARIES = ("periodic", "dirichlet", "neumann")
-
-
-def _definite_solver(K: PETSc.Mat, *, method: str, rtol: float) -> SingularSolver:
-    """CG + GAMG (or MUMPS) for the non-singular Dirichlet system, with the convergence check of
-    :class:`~fem_homog.fem.petsc.SingularSolver` (its kernel is empty)."""
-    require(method in METHODS, f"unknown solver.method '{method}' (known: {', '.join(METHODS)})")
-    comm = K.getComm()
-    ksp = PETSc.KSP().create(comm)
-    ksp.setOptionsPrefix("rve_")
-    ksp.setOperators(K)
-    if method == "cg-gamg":
-        ksp.setType(PETSc.KSP.Type.CG)
-        ksp.setTolerances(rtol=rtol, atol=0.0, max_it=5000)
-        ksp.getPC().setType(PETSc.PC.Type.GAMG)
-    else:
-        ksp.setType(PETSc.KSP.Type.PREONLY)
-        ksp.getPC().setType(PETSc.PC.Type.LU)
-        ksp.getPC().setFactorSolverType("mumps")
-    ksp.setFromOptions()
-    ksp.setUp()
-    return SingularSolver(ksp=ksp, nullspace=PETSc.NullSpace().create(comm=comm), method=method)
 
 
 def _solve(V: dolfinx.fem.FunctionSpace, bilinear: ufl.Form, loads: list[ufl.Form], *, kernel: bool,
@@ -63,9 +42,9 @@ def _solve(V: dolfinx.fem.FunctionSpace, bilinear: ufl.Form, loads: list[ufl.For
     if kernel:
         ones = K.createVecRight()
         ones.set(1.0)
-        solver = singular_solver(K, [ones], method=method, rtol=rtol, prefix="rve_")
+        solver = singular_solver(K, [ones], method=method, rtol=rtol, prefix="rve_", problem="Neumann window problem")
     else:
-        solver = _definite_solver(K, method=method, rtol=rtol)
+        solver = definite_solver(K, method=method, rtol=rtol, prefix="rve_", problem="Dirichlet window problem")
     fields = []
     for L in loads:
         b = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(L))

@@ -51,8 +51,8 @@ from fem_homog.cells.meshing import CellMesh
 from fem_homog.fem.coefficients import integrate, integrate_components
 from fem_homog.core.logging import log
 from fem_homog.core.timing import Timings
-from fem_homog.core.errors import InputError, require
-from fem_homog.fem.petsc import SingularSolver
+from fem_homog.core.errors import require
+from fem_homog.fem import petsc
 
 METHODS = ("mumps", "fieldsplit")
 
@@ -362,7 +362,7 @@ def stokes_system(cell: CellMesh, *, degree: int = 2, timings: Timings | None = 
 # ----------------------------------------------------------------------------------------------------------
 
 def stokes_solver(system: StokesSystem, *, method: str = "mumps", rtol: float = 1e-10,
-                  prefix: str = "darcy_") -> SingularSolver:
+                  prefix: str = "darcy_") -> petsc.LinearSolver:
     """Set up the solver of the reduced Stokes system.
 
     Parameters
@@ -377,39 +377,20 @@ def stokes_solver(system: StokesSystem, *, method: str = "mumps", rtol: float = 
     prefix
         PETSc options prefix: ``-darcy_ksp_...``, ``-darcy_fieldsplit_u_pc_...`` override the defaults.
     """
-    if method not in METHODS:
-        raise InputError(f"unknown solver.method '{method}' (known: {', '.join(METHODS)})")
+    require(method in METHODS, f"unknown {{argument}} '{method}' (known: {', '.join(METHODS)})", argument="method")
     comm = system.matrix.getComm()
     nullspace = PETSc.NullSpace().create(vectors=[system.pressure_constant()], comm=comm)
-    ksp = PETSc.KSP().create(comm)
-    ksp.setOptionsPrefix(prefix)
-    pc = ksp.getPC()
+    problem = "Stokes cell problem"
     if method == "mumps":
-        ksp.setOperators(system.matrix.convert("aij", PETSc.Mat()))  # a copy: no `out` converts in place
-        ksp.setType(PETSc.KSP.Type.PREONLY)
-        pc.setType(PETSc.PC.Type.LU)
-        pc.setFactorSolverType("mumps")
-        pc.setFactorSetUpSolverType()
-        factor = pc.getFactorMatrix()
-        factor.setMumpsIcntl(24, 1)  # detect the null pivot of the constant pressure
-        factor.setMumpsIcntl(25, 0)  # and return one solution of the consistent system
-    else:
-        system.matrix.setNullSpace(nullspace)
-        A = system.preconditioner.getNestSubMatrix(0, 0)
-        A.setNearNullSpace(PETSc.NullSpace().create(vectors=_orthonormal(system.velocity_constants), comm=comm))
-        ksp.setOperators(system.matrix, system.preconditioner)
-        ksp.setType(PETSc.KSP.Type.MINRES)
-        ksp.setTolerances(rtol=rtol, atol=0.0, max_it=2000)
-        pc.setType(PETSc.PC.Type.FIELDSPLIT)
-        pc.setFieldSplitType(PETSc.PC.CompositeType.ADDITIVE)
-        pc.setFieldSplitIS(("u", system.split[0]), ("p", system.split[1]))
-        ksp_u, ksp_p = pc.getFieldSplitSubKSP()
-        for sub, pc_type in ((ksp_u, PETSc.PC.Type.GAMG), (ksp_p, PETSc.PC.Type.JACOBI)):
-            sub.setType(PETSc.KSP.Type.PREONLY)
-            sub.getPC().setType(pc_type)
-    ksp.setFromOptions()
-    ksp.setUp()
-    return SingularSolver(ksp=ksp, nullspace=nullspace, method=method, problem="Stokes cell problem")
+        aij = system.matrix.convert("aij", PETSc.Mat())  # a copy: no `out` converts in place
+        solver = petsc.singular_direct_solver(aij, nullspace=nullspace, prefix=prefix, problem=problem)
+        aij.destroy()  # the KSP keeps its reference
+        return solver
+    A = system.preconditioner.getNestSubMatrix(0, 0)
+    A.setNearNullSpace(PETSc.NullSpace().create(vectors=_orthonormal(system.velocity_constants), comm=comm))
+    return petsc.saddle_point_solver(system.matrix, preconditioner=system.preconditioner,
+                                     splits=(("u", system.split[0]), ("p", system.split[1])),
+                                     nullspace=nullspace, rtol=rtol, prefix=prefix, problem=problem)
 
 
 def _orthonormal(vectors: list[PETSc.Vec]) -> list[PETSc.Vec]:
