@@ -21,7 +21,8 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_homog.photonics.bands import collect_modes, connect, k_path
-from fem_homog.photonics.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.slots import POLARIZATIONS
 from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
 from fem_homog.cells.meshing import mesh_cell
 from fem_homog.cli.driver import Config, run_driver

@@ -23,7 +23,8 @@ from fem_homog.photonics import crystal  # first: imports dolfinx_solver before 
 from fem_homog.forms import pml as pml_forms
 import dolfinx.fem
 import ufl
-from fem_homog.photonics.bloch import POLARIZATIONS, BlochProblem
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.slots import POLARIZATIONS
 from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config
 from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry
 from fem_homog.cells.meshing import mesh_cell

@@ -40,8 +40,8 @@ from fem_homog.fem.coefficients import phase_function
 from fem_homog.core.errors import SolverError, require
 from fem_homog.cells.lattice import check_k_in_zone
 from fem_homog.photonics.materials import Phase
+from fem_homog.photonics.slots import check_polarization, slot_pair
 
-POLARIZATIONS = ("TM", "TE")
 PASSIVE_REGION = (1e-6, 1e12, -1e12, 1e-8)  # Re Ω > 0 ≥ Im Ω (re_min, re_max, im_min, im_max)
 STATIC_TOL = 1e-4  # |Ω| below which a dispersive eigenvalue is a static mode (they spread around 0 numerically)
 
@@ -105,15 +105,11 @@ def _strip_common_root_at_zero(num: Polynomial, den: Polynomial) -> tuple[Polyno
 
 def slot_polynomials(phase: Phase, polarization: str) -> SlotPolynomials:
     """The slot fractions of a phase (theory.md §1 table and §6)."""
-    eps_n, eps_d = phase.eps.as_fraction()
-    mu_n, mu_d = phase.mu_r.as_fraction()
-    omega2 = Polynomial([0.0, 0.0, 1.0])
-    if polarization == "TM":
-        grad_n, grad_d, mass_n, mass_d = mu_d, mu_n, omega2 * eps_n, eps_d
-    else:
-        grad_n, grad_d, mass_n, mass_d = eps_d, eps_n, omega2 * mu_n, mu_d
-    mass_n, mass_d = _strip_common_root_at_zero(mass_n, mass_d)
-    return SlotPolynomials(grad_n, grad_d, mass_n, mass_d)
+    inverted, rho = slot_pair(phase.eps, phase.mu_r, polarization)
+    inv_n, inv_d = inverted.as_fraction()
+    rho_n, rho_d = rho.as_fraction()
+    mass_n, mass_d = _strip_common_root_at_zero(Polynomial([0.0, 0.0, 1.0]) * rho_n, rho_d)
+    return SlotPolynomials(inv_d, inv_n, mass_n, mass_d)
 
 
 def _monic(p: Polynomial) -> Polynomial:
@@ -184,8 +180,7 @@ class BlochProblem:
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cell_tags: dolfinx.mesh.MeshTags, phases: Sequence[Phase], *,
                  polarization: str = "TM", degree: int = 2, lattice: np.ndarray | None = None):
-        require(polarization in POLARIZATIONS,
-                f"unknown polarization '{polarization}' (known: {', '.join(POLARIZATIONS)})")
+        check_polarization(polarization)
         self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
         gdim = mesh.geometry.dim
@@ -201,9 +196,8 @@ class BlochProblem:
         self.slots = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
-        mu_models = [p.mu_r if polarization == "TM" else p.eps for p in self.phases]
-        self._rho_models = [p.eps if polarization == "TM" else p.mu_r for p in self.phases]
-        self.auxiliary = self.dispersive and pep_auxiliary.applies(mu_models, self._rho_models)
+        inverted, self._rho_models = zip(*(slot_pair(p.eps, p.mu_r, polarization) for p in self.phases))
+        self.auxiliary = self.dispersive and pep_auxiliary.applies(list(inverted), list(self._rho_models))
         self._M_r = [self.reduce(form) for form in self._mass]
         self._unit_mass = linear_combination([1.0] * len(self._M_r), self._M_r)
 

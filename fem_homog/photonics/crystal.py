@@ -36,15 +36,9 @@ from fem_homog.core.errors import require
 from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
 from fem_homog.photonics.helmholtz import Source, WaveSolution
 from fem_homog.photonics.materials import DispersiveModel
+from fem_homog.photonics.slots import slot_values
 
-POLARIZATIONS = ("TM", "TE")
 DEFAULT_REFLECTION = 1e-6
-
-
-def slots(eps: complex, polarization: str) -> tuple[complex, complex]:
-    """``(μ-slot, ρ-slot)`` of a non-magnetic phase of permittivity ``ε`` (theory.md §1 table)."""
-    require(polarization in POLARIZATIONS, f"unknown polarization '{polarization}' (TM or TE)")
-    return (1.0, eps) if polarization == "TM" else (1.0 / eps, 1.0)
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ def solve_full_wave(crystal: CrystalMesh, omega: float, source: Source | PlaneWa
     require(omega > 0.0, f"the drive frequency must be positive, got {omega}")
     eps_b, eps_i = complex(matrix(omega)), complex(inclusion(omega))
     require(eps_b.real > 0.0, f"the background permittivity must have a positive real part, got {eps_b}")
-    (mu_b, rho_b), (mu_i, rho_i) = slots(eps_b, polarization), slots(eps_i, polarization)
+    (mu_b, rho_b), (mu_i, rho_i) = slot_values(eps_b, 1.0, polarization), slot_values(eps_i, 1.0, polarization)
     rods = phase_function(crystal.mesh, crystal.cell_tags, {MATRIX: 0.0, INCLUSION: 1.0, PML: 0.0})
     mu = mu_b + (mu_i - mu_b) * rods
     rho = rho_b + (rho_i - rho_b) * rods

@@ -20,6 +20,7 @@ import numpy as np
 
 from fem_homog.core.errors import InputError, SolverError, require
 from fem_homog.photonics.materials import DispersiveModel
+from fem_homog.photonics.slots import slot_pair
 
 Coefficient = Callable[[complex], complex]
 
@@ -40,12 +41,10 @@ def photonic_layers(eps: Sequence[DispersiveModel], thickness: Sequence[float], 
                     mu_r: Sequence[DispersiveModel] | None = None) -> list[Layer]:
     """Layers of a photonic stack in the slot convention of theory.md §1 (TM: ``μ = 1/μ_r, ρ = ε``;
     TE: ``μ = 1/ε, ρ = μ_r``)."""
-    require(polarization in ("TM", "TE"), f"unknown polarization '{polarization}' (TM or TE)")
     require(len(eps) == len(thickness), "one permittivity per layer")
     mu_r = mu_r or [DispersiveModel(1.0)] * len(eps)
-    if polarization == "TM":
-        return [Layer(h, (lambda w, m=m: 1.0 / m(w)), e) for e, m, h in zip(eps, mu_r, thickness)]
-    return [Layer(h, (lambda w, e=e: 1.0 / e(w)), m) for e, m, h in zip(eps, mu_r, thickness)]
+    pairs = [slot_pair(e, m, polarization) for e, m in zip(eps, mu_r)]
+    return [Layer(h, (lambda w, a=a: 1.0 / a(w)), b) for (a, b), h in zip(pairs, thickness)]
 
 
 def _layer_matrix(layer: Layer, omega: complex) -> np.ndarray:
