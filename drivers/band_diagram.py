@@ -187,8 +187,8 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
         f"{comm.size} rank(s), inclusion model '{config['material']['inclusion_model']}'")
     cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"],
                      refine=config["mesh"]["refine"], comm=comm)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization=config["physics"]["polarization"],
-                           degree=config["fe"]["degree"], lattice=geometry.lattice_vectors)
+    problem = BlochProblem(cell, phases, polarization=config["physics"]["polarization"],
+                           degree=config["fe"]["degree"])
     sweep(problem, path, chunks(len(path.k), k_groups)[group], out, bands, resume)
     world.barrier()
     results = assemble(out, path, problem.V.dofmap.index_map.size_global, world.size, k_groups) \

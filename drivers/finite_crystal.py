@@ -82,9 +82,8 @@ def source_position(source: dict, table: dict) -> tuple[float, float]:
 def hfh_model(config: Config, geometry: CellGeometry) -> tuple[BlochProblem, HFHResult]:
     """The HFH model of the chosen mode (theory.md §8); the comparison needs a tensor (simple eigenvalue)."""
     cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"])
-    problem = BlochProblem(cell.mesh, cell.cell_tags, phases_from_config(config["material"]),
-                           polarization=config["physics"]["polarization"], degree=config["fe"]["degree"],
-                           lattice=geometry.lattice_vectors)
+    problem = BlochProblem(cell, phases_from_config(config["material"]),
+                           polarization=config["physics"]["polarization"], degree=config["fe"]["degree"])
     k0 = named_point(config["hfh"]["point"], geometry.lattice_vectors)
     result = hfh_at_point(problem, k0, Selection.from_config(config["hfh"]))
     require(result.T is not None, f"the finite-crystal comparison needs a simple eigenvalue with a tensor T; the "

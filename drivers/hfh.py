@@ -203,8 +203,8 @@ def main(config: Config, out: Path) -> None:
     timings = {}
     start = time.perf_counter()
     cell = mesh_cell(geometry, h=config["mesh"]["h"], order=config["mesh"]["order"], refine=config["mesh"]["refine"])
-    problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization=config["physics"]["polarization"],
-                           degree=config["fe"]["degree"], lattice=geometry.lattice_vectors)
+    problem = BlochProblem(cell, phases, polarization=config["physics"]["polarization"],
+                           degree=config["fe"]["degree"])
     timings["mesh_and_setup"] = time.perf_counter() - start
     start = time.perf_counter()
     result = hfh_at_point(problem, k0, selection)

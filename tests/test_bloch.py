@@ -23,7 +23,7 @@ CASES = {
 
 def problem_1d(eps_inclusion, h, polarization, fraction=0.4):
     cell = mesh_cell(geometry_from_config({"dim": 1, "shape": "laminate", "fraction": fraction}), h=h)
-    return BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, MATRIX_EPS), Phase(INCLUSION, eps_inclusion)],
+    return BlochProblem(cell, [Phase(MATRIX, MATRIX_EPS), Phase(INCLUSION, eps_inclusion)],
                         polarization=polarization, degree=2)
 
 
@@ -59,8 +59,7 @@ def test_homogeneous_hexagonal_cell_folded_bands(point):
 
     geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.3})
     cell = mesh_cell(geo, h=0.06, order=2)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
-                           lattice=geo.lattice_vectors)
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))])
     k = high_symmetry_points(geo.lattice_vectors).get(point, np.array([1.0, 0.7]))
     G = np.array([m @ reciprocal(geo.lattice_vectors) for m in np.ndindex(7, 7)]) - 3 * reciprocal(
         geo.lattice_vectors).sum(axis=0)
@@ -72,8 +71,7 @@ def test_homogeneous_hexagonal_cell_folded_bands(point):
 def test_k_outside_the_hexagonal_zone_is_refused():
     geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.3})
     cell = mesh_cell(geo, h=0.15)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
-                           lattice=geo.lattice_vectors)
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))])
     with pytest.raises(InputError, match="hexagon"):
         problem.solve([0.0, 3.8], nev=2)  # beyond M = (0, 2π/√3 ≈ 3.63)
 
@@ -81,7 +79,7 @@ def test_k_outside_the_hexagonal_zone_is_refused():
 def test_homogeneous_square_cell_folded_bands():
     """ε = 4 everywhere: Ω = |k + 2πn| / 2 with the degeneracies of the folded light cone."""
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.05, order=2)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, constant(4.0))],
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, constant(4.0))],
                            polarization="TM", degree=2)
     k = np.array([np.pi, 0.5])
     sol = problem.solve(k, nev=6, target=0.5)
@@ -100,7 +98,7 @@ def test_shifted_form_agrees_with_quasi_periodic_constraint():
     differences = []
     for h in (0.1, 0.05):
         cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.25}), h=h, order=2)
-        problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM", degree=2)
+        problem = BlochProblem(cell, phases, polarization="TM", degree=2)
         k = [1.1, 0.4]
         shifted = problem.solve(k, nev=4, target=0.5).omegas.real[:4]
         quasi = problem.solve_quasi_periodic(k, nev=4, target=0.5).omegas.real[:4]
@@ -117,10 +115,10 @@ def test_low_k_slopes_tm_and_te():
     phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))]
     f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
     k = np.array([0.02, 0.0])
-    tm = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM").solve(k, nev=2, target=0.0)
+    tm = BlochProblem(cell, phases, polarization="TM").solve(k, nev=2, target=0.0)
     mean_eps = f[MATRIX] * 1.0 + f[INCLUSION] * 8.9
     assert tm.omegas[0].real ** 2 / (k @ k) == pytest.approx(1.0 / mean_eps, rel=1e-4)
-    te = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TE").solve(k, nev=2, target=0.0)
+    te = BlochProblem(cell, phases, polarization="TE").solve(k, nev=2, target=0.0)
     inverse_eps = phase_function(cell.mesh, cell.cell_tags, {MATRIX: 1.0, INCLUSION: 1.0 / 8.9})
     A_hom = correctors.conductivity(cell, inverse_eps).tensor
     assert te.omegas[0].real ** 2 / (k @ k) == pytest.approx(A_hom[0, 0], rel=1e-4)
@@ -132,7 +130,7 @@ def test_2d_laminate_against_1d_transfer_matrix(polarization):
     eps = drude(1.0, 6.0, 0.1)
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "laminate", "fraction": 0.4, "normal": [1, 0]}),
                      h=0.05, order=1)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, MATRIX_EPS), Phase(INCLUSION, eps)],
+    problem = BlochProblem(cell, [Phase(MATRIX, MATRIX_EPS), Phase(INCLUSION, eps)],
                            polarization=polarization, degree=2)
     exact = bloch_root(photonic_layers([MATRIX_EPS, eps], [0.6, 0.4], polarization), 1.0, 3.0)
     sol = problem.solve([1.0, 0.0], nev=4, target=exact.real)
@@ -174,7 +172,7 @@ def test_te_drude_multiplier_cluster_size():
 def test_3d_homogeneous_cube_folded_bands():
     """3D cell, ε = 2 everywhere: Ω = |k + 2πn| / √2."""
     cell = mesh_cell(geometry_from_config({"dim": 3, "shape": "cube", "side": 0.5}), h=0.125, order=1)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(2.0)), Phase(INCLUSION, constant(2.0))],
                            polarization="TM", degree=2)
     k = np.array([np.pi, 0.0, 0.0])
     sol = problem.solve(k, nev=4, target=1.0)
@@ -190,7 +188,7 @@ def test_rectangular_lattice_folded_bands_and_zone():
 
     geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.15, "lengths": [1.0, 0.5]})
     cell = mesh_cell(geo, h=0.05, order=2)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, constant(4.0))],
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, constant(4.0))],
                            polarization="TM", degree=2)
     k = np.array([np.pi, 2 * np.pi])
     sol = problem.solve(k, nev=4, target=0.5)
@@ -207,7 +205,7 @@ def test_auxiliary_linearization_matches_multiplied_polynomial():
     """TM lossy Drude rods: the auxiliary-field quadratic and the multiplied cubic (theory.md §6) give the same
     eigenpairs; the quadratic reports no multiplier roots."""
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.08, order=2)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, drude(1.0, 6.0, 0.3))])
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, drude(1.0, 6.0, 0.3))])
     assert problem.auxiliary
     k = [1.0, 0.5]
     quadratic = problem.solve(k, nev=6, target=2.0)

@@ -63,7 +63,7 @@ def test_hfh_error_shrinks_towards_the_band_edge_1d():
     geo = geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.5})
     cell = mesh_cell(geo, h=0.02)
     metal = drude(1.0, 8.0, 0.002)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, metal)])
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, metal)])
     result = hfh_at_point(problem, [np.pi], Selection(band=1, search_from=0.5))
     U0, T, omega0 = result.U0[0], result.T, result.omega0
     n = 60

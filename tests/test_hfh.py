@@ -23,7 +23,7 @@ MU_LORENTZ = DispersiveModel(1.0, lorentz=((1.5, 5.0, 0.1),))
 def laminate_1d(eps_b, eps_i, polarization, h, mu_i=None):
     cell = mesh_cell(geometry_from_config({"dim": 1, "shape": "laminate", "fraction": FRACTION}), h=h)
     phases = [Phase(MATRIX, eps_b), Phase(INCLUSION, eps_i, mu_i or constant(1.0))]
-    problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization=polarization, degree=2)
+    problem = BlochProblem(cell, phases, polarization=polarization, degree=2)
     half = (1 - FRACTION) / 2
     mu = [constant(1.0), mu_i or constant(1.0), constant(1.0)]
     layers = photonic_layers([eps_b, eps_i, eps_b], [half, FRACTION, half], polarization, mu_r=mu)
@@ -116,7 +116,7 @@ def test_repeated_eigenvalue_slopes():
 
     metal = DispersiveModel(5.0, drude=((2 * np.pi, 0.0),))  # ε(2π) = 5 − 1 = 4
     cell = mesh_cell(geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.5}), h=0.02)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, vacuum), Phase(INCLUSION, metal)],
+    problem = BlochProblem(cell, [Phase(MATRIX, vacuum), Phase(INCLUSION, metal)],
                            polarization="TM", degree=2)
     result = hfh_at_point(problem, [np.pi], Selection(target=2 * np.pi))
     assert result.case == "repeated"
@@ -152,14 +152,14 @@ def test_low_frequency_limit_is_classical_homogenization():
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "ellipse", "semi_axes": [0.3, 0.15],
                                            "angle": 30.0}), h=0.08, order=2)
     phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(6.0))]
-    te = hfh_at_point(BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TE"), [0.0, 0.0],
+    te = hfh_at_point(BlochProblem(cell, phases, polarization="TE"), [0.0, 0.0],
                       Selection(band=1))
     assert te.case == "low_frequency"
     inverse_eps = phase_function(cell.mesh, cell.cell_tags, {MATRIX: 1.0, INCLUSION: 1.0 / 6.0})
     A_hom = correctors.conductivity(cell, inverse_eps).tensor
     assert np.allclose(te.T.real, A_hom, rtol=1e-7, atol=1e-9)
     assert abs(te.T[0, 1]) > 1e-3  # the rotated ellipse makes it anisotropic
-    tm = hfh_at_point(BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM"), [0.0, 0.0],
+    tm = hfh_at_point(BlochProblem(cell, phases, polarization="TM"), [0.0, 0.0],
                       Selection(band=1))
     f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
     assert np.allclose(tm.T.real, np.eye(2) / (f[MATRIX] + 6.0 * f[INCLUSION]), rtol=1e-10)
@@ -195,7 +195,7 @@ def test_2d_tensor_against_finite_difference_hessian(rods, point, band):
     """½ Hess Ω² of the FEM band (same quasi-periodic discretization, central differences with Richardson
     extrapolation) against T at X and M, rods ε = 8.9 in TM."""
     k0 = np.array({"X": [np.pi, 0.0], "M": [np.pi, np.pi]}[point])
-    problem = BlochProblem(rods.mesh, rods.cell_tags, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))])
+    problem = BlochProblem(rods, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))])
     result = hfh_at_point(problem, k0, Selection(band=band))
     assert result.case == "simple"
     lam0 = result.omegas[0] ** 2
@@ -215,7 +215,7 @@ def test_2d_laminate_tensor_matches_1d():
     """A 2D laminate (layers normal to x) at X: T_xx is the 1D stack's curvature, T_xy = 0, and T_yy is the
     curvature of the (complex) band along the layers."""
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "laminate", "fraction": FRACTION}), h=0.05)
-    problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, DRUDE)])
+    problem = BlochProblem(cell, [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, DRUDE)])
     result = hfh_at_point(problem, [np.pi, 0.0], Selection(band=1, search_from=0.5))
     _, layers = laminate_1d(constant(4.0), DRUDE, "TM", h=0.05)
     exact = exact_curvature(layers, np.pi, bloch_root(layers, np.pi, result.omegas[0]))

@@ -39,6 +39,7 @@ from fem_homog.fem import periodic, petsc
 from fem_homog.fem.coefficients import phase_function
 from fem_homog.core.errors import SolverError, require
 from fem_homog.cells.lattice import check_k_in_zone
+from fem_homog.cells.meshing import CellMesh
 from fem_homog.photonics.materials import Phase
 from fem_homog.photonics.slots import check_polarization, slot_pair
 
@@ -166,21 +167,20 @@ class BlochProblem:
 
     Parameters
     ----------
-    mesh, cell_tags
-        The periodic cell mesh (matching opposite faces) and its phase tags.
+    cell
+        The periodic cell mesh (matching opposite faces) with its phase tags and geometry, whose lattice
+        vectors define the periodicity and the zone (square, rectangular, hexagonal).
     phases
         One :class:`Phase` per tag present in the mesh.
     polarization
         ``"TM"`` (``u = E_z``) or ``"TE"`` (``u = H_z``); in 1D and 3D the same scalar equation.
     degree
         Lagrange degree.
-    lattice
-        Lattice vectors (rows, :mod:`fem_homog.cells.lattice`); default: the box of the mesh (square lattices).
     """
 
-    def __init__(self, mesh: dolfinx.mesh.Mesh, cell_tags: dolfinx.mesh.MeshTags, phases: Sequence[Phase], *,
-                 polarization: str = "TM", degree: int = 2, lattice: np.ndarray | None = None):
+    def __init__(self, cell: CellMesh, phases: Sequence[Phase], *, polarization: str = "TM", degree: int = 2):
         check_polarization(polarization)
+        mesh, cell_tags = cell.mesh, cell.cell_tags
         self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
         gdim = mesh.geometry.dim
@@ -191,7 +191,7 @@ class BlochProblem:
             self.indicators.append(chi)
             self._stiffness.append(dolfinx.fem.form(bloch_forms.bloch_stiffness(self.V, self.k, chi)))
             self._mass.append(dolfinx.fem.form(bloch_forms.bloch_mass(self.V, chi)))
-        self.pmap = periodic.periodic_map(self.V, lattice)
+        self.pmap = periodic.periodic_map(self.V, cell.geometry.lattice_vectors)
         self.P = periodic.prolongation(self.pmap)
         self.slots = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)

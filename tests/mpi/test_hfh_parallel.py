@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -
 def drude_rods_tensor(comm, point, band):
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "square", "side": 0.5}), h=0.1, order=2, comm=comm)
     phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, DispersiveModel(1.0, drude=((2 * np.pi, 0.3),)))]
-    problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TM", degree=2)
+    problem = BlochProblem(cell, phases, polarization="TM", degree=2)
     return hfh_at_point(problem, point, Selection(band=band, search_from=0.3))
 
 
@@ -39,7 +39,7 @@ def test_one_dimensional_stack_serial_equals_parallel():
     def tensor(comm):
         cell = mesh_cell(geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.3}), h=0.02, comm=comm)
         phases = [Phase(MATRIX, constant(4.0)), Phase(INCLUSION, DispersiveModel(1.0, drude=((8.0, 0.3),)))]
-        problem = BlochProblem(cell.mesh, cell.cell_tags, phases, polarization="TE", degree=2)
+        problem = BlochProblem(cell, phases, polarization="TE", degree=2)
         return hfh_at_point(problem, [np.pi], Selection(band=1, search_from=0.5)).T
 
     assert np.allclose(tensor(MPI.COMM_WORLD), tensor(MPI.COMM_SELF), rtol=1e-8)

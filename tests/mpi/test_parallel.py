@@ -94,7 +94,7 @@ def test_bloch_bands_serial_equals_parallel():
         for comm in (MPI.COMM_WORLD, MPI.COMM_SELF):
             cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.1, order=2,
                              comm=comm)
-            problem = BlochProblem(cell.mesh, cell.cell_tags, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, inclusion)],
+            problem = BlochProblem(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, inclusion)],
                                    polarization="TM", degree=2)
             values.append(problem.solve([1.0, 0.5], nev=4, target=target).omegas[:3])
         assert np.allclose(values[0], values[1], rtol=1e-9)
