@@ -22,10 +22,12 @@ BOOT_PYTHON ?= $(shell $(find_python) | head -n 1)
 # Shared libraries the gmsh wheel links against, for bare Debian/Ubuntu systems (installed only if missing).
 GMSH_APT := libglu1-mesa libgl1 libxcursor1 libxft2 libxinerama1 libfontconfig1 libx11-6 libgomp1
 
-.PHONY: venv demo test test-serial test-mpi bench clean help
+.PHONY: venv demo test test-serial test-mpi lint docs bench clean help
 help:
 	@echo "make demo   - set up .venv if needed and run the flagship pipeline (bands -> HFH -> finite crystal)"
 	@echo "make test   - set up .venv if needed and run all tests (serial, then mpiexec -n $(NP))"
+	@echo "make lint   - ruff and the import contracts (part of make test)"
+	@echo "make docs   - build the documentation site into docs/_build/html (API, gallery, theory)"
 	@echo "make bench  - run the benchmarks (see benchmarks/README.md)"
 
 $(VENV)/.installed: pyproject.toml
@@ -65,14 +67,23 @@ demo: venv
 
 test: test-serial test-mpi
 
+# The house rules: ruff (style, import order: dolfinx_solver first) and the import-linter contracts (layers).
+lint: venv
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/lint-imports --no-cache
+
 test-serial: venv
 	$(PY) -m pytest -p no:cacheprovider tests --ignore=tests/mpi
 
 test-mpi: venv
 	timeout 1200 $(MPIEXEC) -n $(NP) $(PY) -m pytest -p no:cacheprovider -q tests/mpi
 
+docs: venv
+	$(VENV)/bin/sphinx-build -q -b html docs docs/_build/html
+	@echo "== documentation in docs/_build/html/index.html"
+
 bench: venv
 	$(PY) benchmarks/effective_tensor_bench.py
 
 clean:
-	rm -rf results benchmarks/out .pytest_cache
+	rm -rf results benchmarks/out .pytest_cache docs/_build docs/gallery docs/_autosummary
