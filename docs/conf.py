@@ -37,6 +37,7 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
+    "write_computation_times": False,
 }
 
 html_theme = "furo"
