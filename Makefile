@@ -65,7 +65,7 @@ demo: venv
 	@echo "   finite_crystal/abs_u.png, re_u.png   full wave vs HFH envelope model (fields.bp for ParaView)"
 	@echo "   */results.json                       the numbers"
 
-test: test-serial test-mpi
+test: lint test-serial test-mpi
 
 # The house rules: ruff (style, import order: dolfinx_solver first) and the import-linter contracts (layers).
 lint: venv

@@ -31,12 +31,13 @@ def worker(n: int, h: float, out: Path) -> None:
     from mpi4py import MPI
 
     import fem_homog  # noqa: F401
-    from fem_homog.photonics import crystal, materials
-    from fem_homog.cli.cells import geometry_from_config
     from fem_homog.cells.crystal_mesh import mesh_box, tile_crystal
-    from fem_homog.photonics.helmholtz import PointSource
-    from fem_homog.output.results import peak_memory_mb, write_results
+    from fem_homog.cells.geometry import INCLUSION, MATRIX
+    from fem_homog.cli.cells import geometry_from_config
     from fem_homog.core.units import to_omega
+    from fem_homog.output.results import peak_memory_mb, write_results
+    from fem_homog.photonics import crystal, materials
+    from fem_homog.photonics.helmholtz import PointSource
 
     comm = MPI.COMM_WORLD
     omega = float(to_omega(FREQUENCY))
@@ -45,8 +46,9 @@ def worker(n: int, h: float, out: Path) -> None:
     cm = tile_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), (n, n), margin=1.0,
                       pml_width=1.0, h=h, order=2, comm=comm)
     mesh_seconds = time.perf_counter() - start
-    full = crystal.solve_full_wave(cm, omega, PointSource(centre), matrix=materials.constant(1.0),
-                                   inclusion=materials.drude(1.0, 2 * math.pi, 2 * math.pi * 0.02))
+    rods = materials.drude(1.0, 2 * math.pi, 2 * math.pi * 0.02)
+    full = crystal.solve_full_wave(cm, omega, PointSource(centre), phases=[
+        materials.Phase(MATRIX, materials.constant(1.0)), materials.Phase(INCLUSION, rods)])
     full_seconds = time.perf_counter() - start
     memory = peak_memory_mb(comm)
 

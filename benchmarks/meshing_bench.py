@@ -17,6 +17,7 @@ from mpi4py import MPI
 
 from fem_homog.cells.meshing import build_model, gmsh_session, mesh_cell, set_mesh_options
 from fem_homog.cli.cells import geometry_from_config
+
 import dolfinx.io.gmsh
 
 

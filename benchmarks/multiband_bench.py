@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 import fem_homog  # noqa: F401  (dolfinx_solver before dolfinx)
-from fem_homog.output.results import peak_memory_mb
 from fem_homog.multiband import homogenize, oblique, scattering, timedomain, timedomain2d
 from fem_homog.multiband.fem1d import harmonic_slab
 from fem_homog.multiband.model import classical
 from fem_homog.multiband.modematching import TransverseProblem
+from fem_homog.output.results import peak_memory_mb
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "out"
 SPEC = [[1.0, 1.0, 0.5], [6.0, 1.5, 0.5]]

@@ -7,8 +7,8 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import fem_homog  # noqa: E402,F401  (dolfinx_solver before dolfinx)
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.meshing import mesh_cell  # noqa: E402
+from fem_homog.cli.cells import geometry_from_config
 
 
 @pytest.fixture(scope="session")

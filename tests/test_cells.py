@@ -5,10 +5,10 @@ import math
 import pytest
 
 from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.meshing import mesh_cell
-from fem_homog.fem.coefficients import phase_fractions
+from fem_homog.cli.cells import geometry_from_config, mesh_from_config
 from fem_homog.core.errors import InputError
+from fem_homog.fem.coefficients import phase_fractions
 
 SHAPES = [
     # (cell table, h, order, tolerance on the inclusion fraction)
@@ -30,7 +30,10 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("table,h,order,tol", SHAPES, ids=[s[0].get("lattice", "") + s[0]["shape"] + str(s[0].get("dim", 2)) for s in SHAPES])
+IDS = [s[0].get("lattice", "") + s[0]["shape"] + str(s[0].get("dim", 2)) for s in SHAPES]
+
+
+@pytest.mark.parametrize("table,h,order,tol", SHAPES, ids=IDS)
 def test_phase_fractions(cell_factory, table, h, order, tol):
     cell = cell_factory(table, h, order)
     f = phase_fractions(cell.mesh, cell.cell_tags, [MATRIX, INCLUSION])
@@ -87,9 +90,9 @@ def test_bad_geometry_is_refused(table, match):
 def test_bad_mesh_size_is_refused():
     geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2})
     with pytest.raises(InputError, match="mesh.h"):
-        mesh_cell(geo, h=0.0)
+        mesh_from_config(geo, {"h": 0.0})
     with pytest.raises(InputError, match="mesh.order"):
-        mesh_cell(geo, h=0.1, order=3)
+        mesh_from_config(geo, {"h": 0.1, "order": 3})
 
 
 def test_refinement_keeps_flat_phases_exactly():
@@ -121,4 +124,4 @@ def test_refinement_snaps_curved_interfaces(table):
 def test_refinement_needs_straight_geometry():
     geo = geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3})
     with pytest.raises(InputError, match="mesh.order = 1"):
-        mesh_cell(geo, h=0.1, order=2, refine=1)
+        mesh_from_config(geo, {"h": 0.1, "order": 2, "refine": 1})

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.fem.coefficients import phase_fractions, phase_function
 from fem_homog.statics import correctors
 from fem_homog.statics.bounds import conductivity_report, hashin_shtrikman, laminate_conductivity
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
-from fem_homog.cells.meshing import mesh_cell
-from fem_homog.fem.coefficients import phase_fractions, phase_function
 
 
 def a_hom(cell, a_matrix, a_inclusion, degree=2, method="cg-gamg"):

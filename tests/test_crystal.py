@@ -10,18 +10,19 @@ import pytest
 from scipy.special import hankel1
 
 import fem_homog  # noqa: F401
+from fem_homog.cells.crystal_mesh import PML, mesh_box, mesh_crystal, tile_crystal
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.core.errors import InputError
+from fem_homog.fem.coefficients import integrate
+from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
+from fem_homog.photonics import crystal, envelope, green1d, laminate1d, materials
+from fem_homog.photonics.helmholtz import GaussianSource, PointSource
+from fem_homog.photonics.materials import Phase
+
 import dolfinx.fem
 import ufl
-
-from fem_homog.photonics import crystal, green1d, laminate1d, materials
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
-from fem_homog.cells.meshing import mesh_cell
-from fem_homog.fem.coefficients import integrate
-from fem_homog.cells.crystal_mesh import PML, mesh_box, mesh_crystal, tile_crystal
-from fem_homog.core.errors import InputError
-from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
-from fem_homog.photonics.helmholtz import GaussianSource, PointSource
 
 OMEGA = 2 * math.pi * 0.5  # a/λ = 0.5: vacuum wavelength 2 cells
 SOURCE = (0.3, 0.2)
@@ -32,7 +33,7 @@ def hankel_error(polarization: str, eps: float, pml_width: float, h: float = 0.2
     on the physical region outside a disc of radius 0.5 around the source."""
     box = mesh_box([-1.5, -1.5], [2.0, 2.0], pml_width=pml_width, h=h, source=SOURCE, h_source=0.05)
     background = materials.constant(eps)
-    sol = crystal.solve_full_wave(box, OMEGA, PointSource(SOURCE), matrix=background, inclusion=background,
+    sol = crystal.solve_full_wave(box, OMEGA, PointSource(SOURCE), phases=[Phase(MATRIX, background)],
                                   polarization=polarization)
     k, scale = OMEGA * math.sqrt(eps), (1.0 if polarization == "TM" else eps)
 
@@ -61,7 +62,7 @@ def test_gaussian_source_scales_the_point_source_field():
     box = mesh_box([-1.5, -1.5], [2.0, 2.0], pml_width=1.0, h=0.2, source=SOURCE, h_source=0.02)
     vacuum = materials.constant(1.0)
     width = 0.05
-    point, smooth = [crystal.solve_full_wave(box, OMEGA, src, matrix=vacuum, inclusion=vacuum).u
+    point, smooth = [crystal.solve_full_wave(box, OMEGA, src, phases=[Phase(MATRIX, vacuum)]).u
                      for src in (PointSource(SOURCE), GaussianSource(SOURCE, width))]
     region = crystal.region_indicator(box.mesh, lambda x: np.hypot(x[:, 0] - SOURCE[0], x[:, 1] - SOURCE[1]) > 0.5)
     factor = math.exp(-(OMEGA * width) ** 2 / 2)
@@ -95,7 +96,8 @@ def test_tiled_crystal_matches_gmsh_crystal():
     probes = np.array([[-0.3, 0.4], [1.5, 1.0], [2.5, 1.5], [3.3, -0.2]])
     rods, vacuum = materials.drude(1.0, 2 * math.pi, 0.1), materials.constant(1.0)
     fields = [point_values(crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource((1.0, 1.0)),
-                                                   matrix=vacuum, inclusion=rods).u, probes)
+                                                   phases=[Phase(MATRIX, vacuum), Phase(INCLUSION, rods)]).u,
+                           probes)
               for cm in (tiled, meshed)]
     assert np.abs(fields[0] - fields[1]).max() < 1e-3 * np.abs(fields[1]).max()
     with pytest.raises(InputError, match="whole number of cells"):
@@ -124,12 +126,52 @@ def test_stack_matches_exact_green_function(polarization, inclusion, frequency):
     omega, xs = 2 * math.pi * frequency, 4.3
     cm = mesh_crystal(geo, (10,), margin=0.5, pml_width=1.0, h=0.05, source=(xs,))
     vacuum = materials.constant(1.0)
-    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), matrix=vacuum, inclusion=inclusion,
-                                  polarization=polarization)
-    stack = green1d.laminate_stack(10, 0.4, vacuum, inclusion, omega, polarization)
+    phases = [Phase(MATRIX, vacuum), Phase(INCLUSION, inclusion)]
+    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), phases=phases, polarization=polarization)
+    stack = green1d.laminate_stack(10, 0.4, phases, omega, polarization)
     exact = interpolate_values(sol.u.function_space, lambda x: green1d.green(stack, omega, xs, x[:, 0]))
     physical = crystal.region_indicator(cm.mesh, lambda x: np.abs(x[:, 0] - 5.0) <= 5.5)
     assert crystal.relative_l2_error(sol.u, exact, physical) < 2e-5
+
+
+@pytest.mark.parametrize("polarization", ["TM", "TE"])
+def test_magnetic_stack_matches_exact_green_function(polarization):
+    """μ_r enters the full wave through the slot rule (issue 11 item 8): 10 periods of a magnetic layer (ε = 2,
+    Lorentz μ_r ≈ 2.6 − 0.1i at the drive) against the exact Green function of the same medium. The medium
+    without its μ_r (what the full wave solved before) is 5 % or more away from it, so dropping μ_r fails."""
+    geo = geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.4})
+    omega, xs, vacuum = 2 * math.pi * 0.3, 4.3, materials.constant(1.0)
+    mu_r = materials.lorentz(1.0, [[1.0, 2 * math.pi * 0.5, 0.3]])
+    phases = [Phase(MATRIX, vacuum), Phase(INCLUSION, materials.constant(2.0), mu_r)]
+    cm = mesh_crystal(geo, (10,), margin=0.5, pml_width=1.0, h=0.05, source=(xs,))
+    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), phases=phases, polarization=polarization)
+    V = sol.u.function_space
+    exact, non_magnetic = [
+        interpolate_values(V, lambda x, p=p: green1d.green(green1d.laminate_stack(10, 0.4, p, omega, polarization),
+                                                          omega, xs, x[:, 0]))
+        for p in (phases, [Phase(MATRIX, vacuum), Phase(INCLUSION, materials.constant(2.0))])]
+    physical = crystal.region_indicator(cm.mesh, lambda x: np.abs(x[:, 0] - 5.0) <= 5.5)
+    assert crystal.relative_l2_error(sol.u, exact, physical) < 2e-5
+    assert crystal.relative_l2_error(non_magnetic, exact, physical) > 0.05
+
+
+def test_full_wave_duality_of_tm_and_te():
+    """The slot rule's duality: TM with (ε, μ_r) and TE with (ε' = μ_r, μ_r' = ε) solve the same equation, so a
+    crystal of magnetic Drude rods gives the same field both ways."""
+    cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), (3, 3), margin=0.5,
+                      pml_width=0.5, h=0.2, h_crystal=0.1)
+    vacuum, eps, mu_r = (materials.constant(1.0), materials.drude(1.0, 2 * math.pi, 0.1),
+                         materials.lorentz(1.0, [[1.0, 2 * math.pi * 0.5, 0.3]]))
+    fields = [crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource((1.5, 1.5)), polarization=polarization,
+                                      phases=[Phase(MATRIX, vacuum), Phase(INCLUSION, *media)]).u
+              for polarization, media in (("TM", (eps, mu_r)), ("TE", (mu_r, eps)))]
+    assert np.abs(fields[0].x.array - fields[1].x.array).max() < 1e-12 * np.abs(fields[0].x.array).max()
+
+
+def test_full_wave_phases_refused():
+    box = mesh_box([0.0, 0.0], [1.0, 1.0], pml_width=0.5, h=0.25)
+    with pytest.raises(InputError, match="phases must be the matrix phase"):
+        crystal.solve_full_wave(box, 1.0, PointSource((0.5, 0.5)), phases=[Phase(INCLUSION, materials.constant(2.0))])
 
 
 @pytest.mark.parametrize("polarization,inclusion,frequency", [
@@ -141,7 +183,8 @@ def test_plane_wave_on_stack_matches_slab_scattering(polarization, inclusion, fr
     geo = geometry_from_config({"dim": 1, "shape": "laminate", "fraction": 0.4})
     omega, vacuum = 2 * math.pi * frequency, materials.constant(1.0)
     cm = mesh_crystal(geo, (5,), margin=1.0, pml_width=1.0, h=0.05)
-    sol = crystal.solve_full_wave(cm, omega, crystal.PlaneWave((1.0,)), matrix=vacuum, inclusion=inclusion,
+    sol = crystal.solve_full_wave(cm, omega, crystal.PlaneWave((1.0,)),
+                                  phases=[Phase(MATRIX, vacuum), Phase(INCLUSION, inclusion)],
                                   polarization=polarization)
     layers = laminate1d.photonic_layers([vacuum, inclusion, vacuum], [0.3, 0.4, 0.3], polarization)
     exact = laminate1d.slab(layers, 5, omega, (1.0, 1.0))
@@ -176,8 +219,9 @@ def test_plane_wave_on_one_rod_matches_mie_series(polarization):
     """A single curved rod (ε = 4, r = 0.3) in vacuum: scattered field at probes vs the Bessel series."""
     cm = mesh_crystal(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), (1, 1), margin=1.0,
                       pml_width=1.0, h=0.1)
-    sol = crystal.solve_full_wave(cm, OMEGA, crystal.PlaneWave((1.0, 0.0)), matrix=materials.constant(1.0),
-                                  inclusion=materials.constant(4.0), polarization=polarization)
+    sol = crystal.solve_full_wave(cm, OMEGA, crystal.PlaneWave((1.0, 0.0)),
+                                  phases=[Phase(MATRIX, materials.constant(1.0)),
+                                          Phase(INCLUSION, materials.constant(4.0))], polarization=polarization)
     probes = np.array([[-0.8, 0.5], [1.8, 0.5], [0.5, 1.9], [1.7, 1.6], [-0.5, -0.7]])
     exact = np.exp(0.5j * OMEGA) * mie_scattered(probes, (0.5, 0.5), 0.3, 4.0, OMEGA, polarization)
     assert np.abs(point_values(sol.u, probes) - exact).max() < 1e-3 * np.abs(exact).max()
@@ -186,7 +230,8 @@ def test_plane_wave_on_one_rod_matches_mie_series(polarization):
 def test_exact_stack_green_function_jump_and_radiation():
     """The reference itself: continuity, the unit flux jump at the source, outgoing waves outside."""
     omega = 2 * math.pi * 0.3
-    stack = green1d.laminate_stack(3, 0.5, materials.constant(1.0), materials.constant(6.0), omega, "TM")
+    stack = green1d.laminate_stack(3, 0.5, [Phase(MATRIX, materials.constant(1.0)),
+                                            Phase(INCLUSION, materials.constant(6.0))], omega, "TM")
     xs, e = 1.37, 1e-7
     u = green1d.green(stack, omega, xs, np.array([xs - e, xs + e, xs - 2 * e, xs + 2 * e, -1.0, -1.2, 4.0, 4.3]))
     assert abs(u[0] - u[1]) < 10 * e
@@ -317,8 +362,9 @@ def test_full_wave_crystal_is_reciprocal():
                       pml_width=0.5, h=0.2, h_crystal=0.1)
     points = np.array([[1.0, 1.0], [2.3, 1.6]])
     rods, vacuum = materials.drude(1.0, 2 * math.pi, 0.1), materials.constant(1.0)
-    G = [point_values(crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource(tuple(p)), matrix=vacuum,
-                                              inclusion=rods).u, points[::-1][i:i + 1])[0]
+    G = [point_values(crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource(tuple(p)),
+                                              phases=[Phase(MATRIX, vacuum), Phase(INCLUSION, rods)]).u,
+                      points[::-1][i:i + 1])[0]
          for i, p in enumerate(points)]
     assert abs(G[0] - G[1]) < 1e-10 * abs(G[0])
 
@@ -333,3 +379,30 @@ def test_interior_indicator_and_ratio_inputs():
         crystal.interior_indicator(cm, (3.0, 3.0), edge_band=3.0)
     with pytest.raises(InputError, match="half_angle"):
         crystal.diagonal_to_axis_ratio(marked, (3.0, 3.0), r_min=1.0, r_max=2.0, half_angle=30.0)
+
+
+def test_crystal_source_and_comparison_checks():
+    """The comparison's source: the periodic array adds e^{−ik0·n} per cell; errors name the arguments; the
+    default drive sits relative_detuning above Re ω0; the result is JSON-ready."""
+    source = envelope.CrystalSource((2.5, 1.25), "periodic")
+    loads = source.full_wave_source(np.array([np.pi, 0.0]), (5, 6))
+    assert loads.positions.shape == (30, 2) and np.allclose(loads.positions[7], [1.5, 1.25])
+    assert np.allclose(loads.amplitudes, np.repeat([1, -1, 1, -1, 1], 6))
+    with pytest.raises(InputError, match=r"^counts must be >= 5 .* got 4 × 6$"):
+        envelope.check_crystal((4, 6), envelope.CrystalSource((2.0, 2.0)))
+    with pytest.raises(InputError, match=r"^position \[7.0, 1.0\] must lie inside the crystal"):
+        envelope.check_crystal((6, 6), envelope.CrystalSource((7.0, 1.0)))
+    with pytest.raises(InputError, match="^unknown kind 'plane'"):
+        envelope.CrystalSource((1.0, 1.0), "plane")
+    drive = envelope.CrystalSource((1.0, 1.0), relative_detuning=0.01)
+    assert drive.reduced_frequency(2 * math.pi * 0.5 - 0.01j) == pytest.approx(0.505, rel=1e-14)
+    assert envelope.CrystalSource((1.0, 1.0), frequency=0.3).reduced_frequency(1.0) == 0.3
+    result = envelope.FiniteCrystalResult(
+        error_l2=0.5, pattern_correlation=0.9, envelope_error=0.4, classification={"type": "hyperbolic"},
+        diagonal_to_axis_ratio=None, case="simple", k0=np.array([np.pi, 0.0]), omega0=0.5 - 0.01j,
+        T=np.diag([1.0 + 0.1j, -1.0]), D=2.0 + 0j, star=[np.array([np.pi, 0.0])], frequency=0.5, detuning=0.1j,
+        source=[1.0, 1.0], dofs={"full_wave": 10, "envelope": 5, "cell": 3}, ranks=1, timings={"hfh": 1.0},
+        memory_mb={"max_rank": 1.0, "total": 1.0})
+    data = result.to_dict()
+    assert list(data)[:3] == ["error_l2", "pattern_correlation", "envelope_error"]
+    assert data["omega0"] == [0.5, -0.01] and data["T"][0][0] == [1.0, 0.1] and data["D"] == [2.0, 0.0]

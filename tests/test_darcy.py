@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from fem_homog.statics import darcy
 from fem_homog.core.errors import InputError
+from fem_homog.statics import darcy
 
 
 def drummond_tahir(phi: float) -> float:

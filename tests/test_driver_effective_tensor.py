@@ -65,7 +65,8 @@ BAD_INPUTS = [
     (["--set", "mesh.h=abc"], "mesh.h must be a number"),
     (["--set", "solver.method=lu"], "unknown solver.method"),
     (["--set", "cell.shape=inclusions", "--set",
-      "cell.inclusions=[{shape='circle', centre=[0.3,0.5], radius=0.2}, {shape='circle', centre=[0.6,0.5], radius=0.2}]"],
+      "cell.inclusions=[{shape='circle', centre=[0.3,0.5], radius=0.2}, "
+      "{shape='circle', centre=[0.6,0.5], radius=0.2}]"],
      "overlap"),
     (["--config", "does-not-exist.toml"], "does not exist"),
 ]

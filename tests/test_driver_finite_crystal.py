@@ -5,17 +5,16 @@ import json
 import numpy as np
 import pytest
 
+from fem_homog.cells.crystal_mesh import mesh_box, mesh_crystal
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.fem.evaluation import bloch_values
 from fem_homog.photonics import crystal
 from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.materials import Phase
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
-from fem_homog.cells.meshing import mesh_cell
-from fem_homog.cells.crystal_mesh import mesh_box, mesh_crystal
-from fem_homog.fem.evaluation import bloch_values
 from fem_homog.photonics.helmholtz import PointSource
 from fem_homog.photonics.hfh import Selection, hfh_at_point
-from fem_homog.photonics.materials import constant, drude
+from fem_homog.photonics.materials import Phase, constant, drude
 
 SMALL = ["--set", "crystal.nx=8", "--set", "crystal.ny=8", "--set", "mesh.h=0.1", "--set", "output.plot=false"]
 
@@ -72,7 +71,7 @@ def test_hfh_error_shrinks_towards_the_band_edge_1d():
     for kappa in (0.4, 0.2, 0.1):
         omega = float(np.sqrt((omega0**2 + T[0, 0] * kappa**2).real))
         cm = mesh_crystal(geo, (n,), margin=1.0, pml_width=2.0, h=0.02, source=xs)
-        full = crystal.solve_full_wave(cm, omega, PointSource(xs), matrix=constant(4.0), inclusion=metal)
+        full = crystal.solve_full_wave(cm, omega, PointSource(xs), phases=problem.phases)
         box = mesh_box(cm.lower, cm.upper, pml_width=2.0, h=0.05, source=xs)
         amplitude = bloch_values(U0, np.array([xs]), [np.pi])[0] / result.D[0, 0]
         f = crystal.solve_envelope(box, T, omega**2 - omega0**2, PointSource(xs, amplitude)).u

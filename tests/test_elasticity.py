@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from fem_homog.statics import correctors
-from fem_homog.statics.bounds import elasticity_report, isotropic_stiffness, laminate_plane_strain
 from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.fem.coefficients import lame, phase_fractions, phase_function
+from fem_homog.statics import correctors
+from fem_homog.statics.bounds import elasticity_report, isotropic_stiffness, laminate_plane_strain
 
-MATRIX_PHASE, INCLUSION_PHASE = lame(1.0, 0.3, "matrix"), lame(10.0, 0.2, "inclusion")
+MATRIX_PHASE, INCLUSION_PHASE = lame(1.0, 0.3), lame(10.0, 0.2)
 
 
 def c_hom(cell, phases, degree=2, method="cg-gamg"):

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.core.errors import InputError
+from fem_homog.fem.coefficients import integrate, phase_fractions, phase_function
+from fem_homog.statics import correctors, epsilon_study
+
 import dolfinx.fem
 import ufl
-
-from fem_homog.statics import correctors, epsilon_study
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
-from fem_homog.cells.meshing import mesh_cell
-from fem_homog.fem.coefficients import integrate, phase_fractions, phase_function
-from fem_homog.core.errors import InputError
 
 PHASES = {MATRIX: 1.0, INCLUSION: 10.0}
 

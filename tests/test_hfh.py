@@ -4,15 +4,21 @@ HFH cases, invariances, finite-difference Hessians of the FEM bands, and bad inp
 import numpy as np
 import pytest
 
-from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.materials import Phase
 from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
 from fem_homog.core.errors import InputError
-from fem_homog.photonics.hfh import Selection, ZoneOperators, _correctors, _second_order_blocks, hfh_at_point, low_frequency
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.hfh import (
+    Selection,
+    ZoneOperators,
+    _correctors,
+    _second_order_blocks,
+    hfh_at_point,
+    low_frequency,
+)
 from fem_homog.photonics.laminate1d import bloch_root, cauchy_derivative, dispersion, photonic_layers
-from fem_homog.photonics.materials import DispersiveModel, constant
+from fem_homog.photonics.materials import DispersiveModel, Phase, constant
 
 FRACTION = 0.3
 DRUDE = DispersiveModel(1.0, drude=((8.0, 0.3),))
@@ -146,8 +152,8 @@ def test_interior_point_of_lossy_crystal_is_refused():
 def test_low_frequency_limit_is_classical_homogenization():
     """Γ, band 1 of a constant 2D crystal: T = A_hom(μ)/<ρ> with A_hom from the static correctors (TE:
     μ = 1/ε) and 1/<ε> in TM."""
-    from fem_homog.statics import correctors
     from fem_homog.fem.coefficients import phase_fractions, phase_function
+    from fem_homog.statics import correctors
 
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "ellipse", "semi_axes": [0.3, 0.15],
                                            "angle": 30.0}), h=0.08, order=2)

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from fem_homog.photonics.laminate1d import bloch_impedance, bloch_root, count_roots, dispersion, photonic_layers, single_boundary, slab, track_branch
+from fem_homog.photonics.laminate1d import (
+    bloch_impedance,
+    bloch_root,
+    count_roots,
+    dispersion,
+    photonic_layers,
+    single_boundary,
+    slab,
+    track_branch,
+)
 from fem_homog.photonics.materials import constant, drude
 
 BILAYER = photonic_layers([constant(1.0), constant(8.9)], [0.6, 0.4], "TM")

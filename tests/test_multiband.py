@@ -267,7 +267,8 @@ def test_2d_time_domain_oblique_energy_and_transmission():
     coefficients and the fine-scale laminate conserve the discrete energy to round-off, and the energy each
     transmits equals the spectral average of its frequency-domain T_E(ω, k_2) (model: reduced 1D model;
     laminate: transfer matrix with the transverse layers)."""
-    from fem_homog.multiband import oblique, timedomain as td
+    from fem_homog.multiband import oblique
+    from fem_homog.multiband import timedomain as td
     from fem_homog.multiband import timedomain2d as td2
 
     fit = oblique.fit(SPEC, 1, samples=8, order=2)

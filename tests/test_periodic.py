@@ -2,16 +2,16 @@
 
 import numpy as np
 import pytest
-import ufl
+from mpi4py import MPI
+
+from fem_homog.core.errors import InputError
+from fem_homog.fem.periodic import extend, periodic_map, prolongation, reduce_matrix
 
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
-from mpi4py import MPI
+import ufl
 from petsc4py import PETSc
-
-from fem_homog.core.errors import InputError
-from fem_homog.fem.periodic import extend, periodic_map, prolongation, reduce_matrix
 
 CIRCLE = {"dim": 2, "shape": "circle", "radius": 0.3}
 SPHERE = {"dim": 3, "shape": "sphere", "radius": 0.25}

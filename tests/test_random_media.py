@@ -9,14 +9,24 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.random_media import (
+    Medium,
+    Voxels,
+    clear_of_window_boundary,
+    image_tags,
+    image_windows,
+    overlaps,
+    random_spheres,
+    read_image,
+)
+from fem_homog.cells.rve_mesh import mesh_window, periodic_images
+from fem_homog.cli.rve import medium_from_config
+from fem_homog.core.errors import InputError
+from fem_homog.fem.coefficients import phase_fractions, phase_function
 from fem_homog.statics import ensemble, rve_stats
 from fem_homog.statics.apparent import apparent_tensors
 from fem_homog.statics.bounds import laminate_conductivity, loewner_between, voigt_reuss
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.fem.coefficients import phase_fractions, phase_function
-from fem_homog.core.errors import InputError
-from fem_homog.cells.random_media import Medium, Voxels, clear_of_window_boundary, image_tags, image_windows, overlaps, random_spheres, read_image
-from fem_homog.cells.rve_mesh import mesh_window, periodic_images
 
 COMM = MPI.COMM_SELF
 A1, A2 = 1.0, 4.0
@@ -138,7 +148,7 @@ def test_dykhne_random_checkerboard():
     Dirichlet and Neumann means bracket it (theory.md §3, exact test)."""
     medium = Medium("checkerboard", dim=2, fraction=0.5)
     [res] = ensemble.run(medium, [10], 16, 12, {MATRIX: A1, INCLUSION: A2}, ["periodic", "dirichlet", "neumann"],
-                         ensemble.Discretization(cells_per_voxel=2, degree=2), comm=COMM)
+                         ensemble.WindowOptions(cells_per_voxel=2, degree=2), comm=COMM)
     est = {b: rve_stats.estimate([rve_stats.mean_trace(T) for T in res.tensors[b]]) for b in res.tensors}
     exact = math.sqrt(A1 * A2)
     assert est["periodic"].covers(exact)
@@ -151,7 +161,7 @@ def test_variance_slope_is_minus_d():
     each) lies within 0.5 of -2."""
     medium = Medium("checkerboard", dim=2, fraction=0.5)
     results = ensemble.run(medium, [4, 8, 16, 32], 24, 5, {MATRIX: A1, INCLUSION: A2}, ["periodic"],
-                           ensemble.Discretization(cells_per_voxel=1), comm=COMM)
+                           ensemble.WindowOptions(cells_per_voxel=1), comm=COMM)
     stds = [rve_stats.estimate([rve_stats.mean_trace(T) for T in r.tensors["periodic"]]).std for r in results]
     slope = rve_stats.variance_slope([4, 8, 16, 32], stds)
     assert abs(slope + 2.0) < 0.5, slope
@@ -181,7 +191,7 @@ BAD = [
     (lambda: random_spheres(5, 2, 0.6, 0.02, np.random.default_rng(0)), "unreachable by random sequential"),
     (lambda: random_spheres(3, 3, 0.4, 0.02, np.random.default_rng(0)), "unreachable by random sequential"),
     (lambda: random_spheres(1, 2, 0.5, 0.3, np.random.default_rng(0)), "does not fit"),
-    (lambda: Medium("foam"), "unknown rve.kind"),
+    (lambda: medium_from_config({"kind": "foam"}), "unknown rve.kind"),
     (lambda: Medium("spheres", dim=2), "three-dimensional"),
     (lambda: read_image("no/such/file.png"), "does not exist"),
     (lambda: image_windows(np.ones((4, 4), dtype=int), 8), "larger than the image"),

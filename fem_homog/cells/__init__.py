@@ -1,1 +1,2 @@
-"""Cells: lattices, periodic cell geometry, gmsh meshing and refinement, finite-crystal and RVE-window meshes, random media."""
+"""Cells: lattices, periodic cell geometry, gmsh meshing and refinement, finite-crystal and RVE-window meshes,
+random media."""

@@ -5,9 +5,10 @@ as in the periodic cell) occupying ``[0, n_1 L_1] × [0, n_2 L_2]``, so that ``x
 ``y`` of theory.md §1. Around it lies a margin of the matrix (background) material, and around that PML layers
 of width ``d`` on all sides, corners included. In 1D a stack of ``n`` laminate periods is meshed the same way.
 
-Cell tags: :data:`~fem_homog.cells.geometry.MATRIX` (background and matrix), :data:`~fem_homog.cells.geometry.INCLUSION` (rods,
-layers), :data:`PML` (all layers), so :func:`fem_homog.fem.coefficients.phase_function` works unchanged. A point
-(the line source) can be made a mesh vertex, with the element size graded towards it.
+Cell tags: :data:`~fem_homog.cells.geometry.MATRIX` (background and matrix),
+:data:`~fem_homog.cells.geometry.INCLUSION` (rods, layers), :data:`PML` (all layers), so
+:func:`fem_homog.fem.coefficients.phase_function` works unchanged. A point (the line source) can be made a mesh
+vertex, with the element size graded towards it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import basix.ufl
 import gmsh
 import numpy as np
 from mpi4py import MPI
 
-import dolfinx.io.gmsh
-import dolfinx.mesh
 from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry
 from fem_homog.cells.meshing import add_inclusion, build_model, gmsh_session, set_mesh_options
 from fem_homog.core.errors import require
+
+import basix.ufl
+import dolfinx.io.gmsh
+import dolfinx.mesh
 
 PML = 3
 
@@ -78,9 +80,9 @@ def mesh_crystal(geo: CellGeometry, counts: Sequence[int], *, margin: float, pml
     """
     counts = tuple(int(n) for n in counts)
     require(getattr(geo, "lattice", "square") == "square", "finite crystals are built on square/rectangular lattices")
-    require(len(counts) == geo.dim, f"crystal counts {list(counts)} must have {geo.dim} entries")
-    require(min(counts) >= 1, f"crystal counts must be positive, got {list(counts)}")
-    _check_sizes(margin, pml_width, h)
+    require(len(counts) == geo.dim, f"{{argument}} {list(counts)} must have {geo.dim} entries", argument="counts")
+    require(min(counts) >= 1, f"must be positive, got {list(counts)}", argument="counts")
+    check_frame(margin=margin, pml_width=pml_width, h=h)
     size = geo.size * np.array(counts)
     lower, upper = -np.full(geo.dim, float(margin)), size + margin
     h_crystal = h_crystal or h
@@ -110,14 +112,8 @@ def tile_crystal(geo: CellGeometry, counts: Sequence[int], *, margin: float, pml
     cells are tagged :data:`PML` by their midpoint).
     """
     counts = tuple(int(n) for n in counts)
-    require(geo.dim == 2 and geo.kind == "inclusions" and getattr(geo, "lattice", "square") == "square",
-            "tiled crystals are 2D square/rectangular arrays of inclusions")
-    require(len(counts) == 2 and min(counts) >= 1, f"crystal counts must be two positive integers, got {list(counts)}")
-    _check_sizes(margin, pml_width, h)
-    require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    check_tiling(geo, counts, margin=margin, pml_width=pml_width, h=h, order=order)
     frame = (margin + pml_width) / geo.size
-    require(bool(np.allclose(frame, np.round(frame), atol=1e-9)),
-            f"margin + pml_width = {margin + pml_width:g} must be a whole number of cells {geo.size.tolist()}")
     size = geo.size * np.array(counts)
     lower, upper = -np.full(2, float(margin)), size + margin
     x, cells, phases = np.empty((0, 2)), np.empty((0, 3 * order), dtype=np.int64), np.empty(0, dtype=np.int32)
@@ -128,6 +124,30 @@ def tile_crystal(geo: CellGeometry, counts: Sequence[int], *, margin: float, pml
     mesh = dolfinx.mesh.create_mesh(comm, cells[:, perm], element, x)
     tags = _midpoint_tags(mesh, comm.bcast(phases, root=0), lower, upper)
     return CrystalMesh(mesh, tags, lower, upper, float(pml_width), np.zeros(2), size, counts, geo)
+
+
+def check_tiling(geo: CellGeometry, counts: Sequence[int], *, margin: float, pml_width: float, h: float,
+                 order: int) -> None:
+    """Refuse what :func:`tile_crystal` cannot build (cheap: call it early to fail before long solves).
+
+    Raises
+    ------
+    InputError
+        Naming the argument: not a 2D square/rectangular cell of inclusions, ``counts`` not two positive
+        integers, ``margin``/``pml_width``/``h`` out of range (:func:`check_frame`), ``order`` not 1 or 2, or
+        ``margin + pml_width`` not a whole number of cells.
+    """
+    require(geo.dim == 2 and geo.kind == "inclusions" and getattr(geo, "lattice", "square") == "square",
+            f"tiled crystals are 2D square/rectangular arrays of inclusions, not of a {geo.dim}D {geo.kind} cell "
+            f"on the {geo.lattice} lattice")
+    require(len(counts) == 2 and min(counts) >= 1, f"must be two positive integers, got {list(counts)}",
+            argument="counts")
+    check_frame(margin=margin, pml_width=pml_width, h=h)
+    require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
+    frame = (margin + pml_width) / geo.size
+    require(bool(np.allclose(frame, np.round(frame), atol=1e-9)),
+            f"{{argument}} = {margin + pml_width:g} must be a whole number of cells {geo.size.tolist()}",
+            argument="margin + pml_width")
 
 
 def _cell_mesh(geo: CellGeometry, h: float, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +205,7 @@ def mesh_box(lower: Sequence[float], upper: Sequence[float], *, pml_width: float
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     require(len(lower) in (1, 2) and lower.shape == upper.shape and bool(np.all(upper > lower)),
             f"the box needs lower < upper in 1D or 2D, got {lower.tolist()}, {upper.tolist()}")
-    _check_sizes(0.0, pml_width, h)
+    check_frame(margin=0.0, pml_width=pml_width, h=h)
     if len(lower) == 1:
         mesh, tags = _interval_mesh([(lower[0] - pml_width, PML, h), (lower[0], MATRIX, h),
                                      (upper[0], PML, h), (upper[0] + pml_width, None, h)], source, comm)
@@ -194,10 +214,12 @@ def mesh_box(lower: Sequence[float], upper: Sequence[float], *, pml_width: float
     return CrystalMesh(mesh, tags, lower, upper, float(pml_width), lower, upper)
 
 
-def _check_sizes(margin: float, pml_width: float, h: float) -> None:
-    require(margin >= 0.0, f"crystal.margin must be non-negative, got {margin}")
-    require(pml_width > 0.0, f"crystal.pml_width must be positive, got {pml_width}")
-    require(0.0 < h <= pml_width, f"mesh.h must lie in (0, pml_width = {pml_width:g}], got {h}")
+def check_frame(*, margin: float, pml_width: float, h: float) -> None:
+    """Refuse a negative ``margin``, a non-positive ``pml_width`` or an element size ``h`` outside
+    ``(0, pml_width]`` (the layers need at least one element across)."""
+    require(margin >= 0.0, f"must be non-negative, got {margin}", argument="margin")
+    require(pml_width > 0.0, f"must be positive, got {pml_width}", argument="pml_width")
+    require(0.0 < h <= pml_width, f"must lie in (0, pml_width = {pml_width:g}], got {h}", argument="h")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -252,7 +274,7 @@ def _box_mesh_2d(lower: np.ndarray, upper: np.ndarray, pml_width: float, rods: l
                  crystal: tuple[np.ndarray, np.ndarray, float] | None, h: float,
                  source: Sequence[float] | None, h_source: float | None, order: int,
                  comm: MPI.Comm) -> tuple[dolfinx.mesh.Mesh, dolfinx.mesh.MeshTags]:
-    require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
     with gmsh_session():
         if comm.rank == 0:
             _build_box_model(lower, upper, pml_width, rods, source)

@@ -18,8 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog.core.errors import require
 from fem_homog.cells.lattice import hexagon_vertices, lattice_vectors
+from fem_homog.core.errors import require
 
 MATRIX = 1
 INCLUSION = 2
@@ -125,19 +125,22 @@ def _volume(inc: Inclusion) -> float:
 
 
 def axis_of(normal: Sequence[float], dim: int) -> int:
+    """The coordinate axis ``normal`` points along (a laminate's layering direction)."""
     n = np.asarray(normal, dtype=float)
-    require(n.shape == (dim,), f"cell.normal must have {dim} components, got {list(normal)}")
+    require(n.shape == (dim,), f"must have {dim} components, got {list(normal)}", argument="normal")
     nonzero = np.flatnonzero(np.abs(n) > 1e-12)
     require(len(nonzero) == 1,
-            f"cell.normal {list(normal)} is not a coordinate axis; laminates must be layered along x, y or z")
+            f"{{argument}} {list(normal)} is not a coordinate axis; laminates must be layered along x, y or z",
+            argument="normal")
     return int(nonzero[0])
 
 
 def validate(geo: CellGeometry) -> None:
-    """Raise :class:`InputError` if the cell cannot be meshed as a periodic cell."""
-    require(geo.dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {geo.dim}")
+    """Raise :class:`InputError` if the cell cannot be meshed as a periodic cell (naming the field at fault:
+    ``dim``, ``lengths``, ``lattice``, ``fraction``, ``normal``, or describing the inclusion)."""
+    require(geo.dim in (1, 2, 3), f"must be 1, 2 or 3, got {geo.dim}", argument="dim")
     require(not geo.lengths or (len(geo.lengths) == geo.dim and min(geo.lengths) > 0),
-            f"cell.lengths must be {geo.dim} positive numbers, got {list(geo.lengths)}")
+            f"must be {geo.dim} positive numbers, got {list(geo.lengths)}", argument="lengths")
     lattice_vectors(geo.lattice, geo.dim, geo.lengths)  # refuses unknown lattices and bad combinations
     if geo.lattice == "hexagonal":
         require(geo.kind == "inclusions", "the hexagonal cell holds inclusions (not a laminate or checkerboard)")
@@ -147,11 +150,11 @@ def validate(geo: CellGeometry) -> None:
         _check_no_overlap(geo.inclusions)
         return
     if geo.kind == "laminate":
-        require(0.0 < geo.fraction < 1.0, f"cell.fraction must lie in (0, 1), got {geo.fraction}")
+        require(0.0 < geo.fraction < 1.0, f"must lie in (0, 1), got {geo.fraction}", argument="fraction")
         axis_of(geo.normal, geo.dim)
         return
     if geo.kind == "checkerboard":
-        require(geo.dim == 2, "the checkerboard cell is two-dimensional (cell.dim = 2)")
+        require(geo.dim == 2, "the checkerboard cell is two-dimensional ({argument} = 2)", argument="dim")
         return
     require(geo.kind == "inclusions", f"unknown cell kind '{geo.kind}'")
     require(len(geo.inclusions) > 0, "the cell has no inclusion")

@@ -38,11 +38,15 @@ HEXAGONAL_POINTS = {"G": (0.0, 0.0), "M": (0.0, 2 * np.pi / SQRT3), "K": (2 * np
 
 def lattice_vectors(kind: str, dim: int, lengths: Sequence[float] | None = None) -> np.ndarray:
     """The lattice vectors (rows) of a ``"square"`` lattice with periods ``lengths`` or of the unit
-    ``"hexagonal"`` lattice."""
-    require(kind in LATTICES, f"unknown cell.lattice '{kind}' (known: {', '.join(LATTICES)})")
+    ``"hexagonal"`` lattice.
+
+    Raises :class:`~fem_homog.core.errors.InputError` (about ``lattice``, ``dim`` or ``lengths``) for an unknown
+    lattice, or a hexagonal one in another dimension or with lengths.
+    """
+    require(kind in LATTICES, f"unknown {{argument}} '{kind}' (known: {', '.join(LATTICES)})", argument="lattice")
     if kind == "hexagonal":
-        require(dim == 2, "the hexagonal lattice is two-dimensional (cell.dim = 2)")
-        require(not lengths, "cell.lengths does not apply to the hexagonal lattice (its period is 1)")
+        require(dim == 2, "the hexagonal lattice is two-dimensional ({argument} = 2)", argument="dim")
+        require(not lengths, "does not apply to the hexagonal lattice (its period is 1)", argument="lengths")
         return np.array([[1.0, 0.0], [0.5, SQRT3 / 2]])
     return np.diag(np.asarray(lengths, dtype=float) if lengths else np.ones(dim))
 
@@ -92,7 +96,7 @@ def is_zone_edge(k: Sequence[float], lattice: np.ndarray) -> bool:
 
 
 def high_symmetry_points(lattice: np.ndarray) -> dict[str, np.ndarray]:
-    """Named points of the first zone (letters of ``bands.path``/``hfh.point``)."""
+    """Named points of the first zone (the letters band paths and HFH points are given with)."""
     if not is_rectangular(lattice):
         return {name: np.asarray(p) for name, p in HEXAGONAL_POINTS.items()}
     L = np.diag(lattice)

@@ -16,11 +16,13 @@ import gmsh
 import numpy as np
 from mpi4py import MPI
 
-import dolfinx.io.gmsh
-import dolfinx.mesh
-from fem_homog.core.errors import require
 from fem_homog.cells.geometry import INCLUSION, MATRIX, PHASES, CellGeometry, Inclusion, axis_of
 from fem_homog.cells.lattice import hexagon_vertices
+from fem_homog.core.errors import require
+
+import dolfinx.io.gmsh
+import dolfinx.mesh
+
 
 @dataclass
 class CellMesh:
@@ -77,7 +79,7 @@ def add_inclusion(inc: Inclusion) -> int:
 
 def _add_box(lo: Sequence[float], hi: Sequence[float], dim: int) -> int:
     occ = gmsh.model.occ
-    size = [h - l for l, h in zip(lo, hi)]
+    size = [top - bottom for bottom, top in zip(lo, hi)]
     if dim == 2:
         return occ.addRectangle(lo[0], lo[1], 0.0, size[0], size[1])
     return occ.addBox(*lo, *size)
@@ -242,13 +244,18 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
         discretization level (~1e-8 relative), not to round-off as they do without refinement.
     comm
         Communicator the mesh is distributed over.
+
+    Raises
+    ------
+    InputError
+        About ``h`` (outside ``(0, L_min / 2]``), ``order`` (not 1 or 2, or 2 with refinement) or ``refine``.
     """
-    require(0.0 < h <= 0.5 * geo.size.min(), f"mesh.h must lie in (0, {0.5 * geo.size.min():g}], got {h}")
-    require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    require(0.0 < h <= 0.5 * geo.size.min(), f"must lie in (0, {0.5 * geo.size.min():g}], got {h}", argument="h")
+    require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
     if geo.dim == 1:
         return _interval_cell(geo, h / 2**refine, comm)
-    require(refine >= 0, f"mesh.refine must be >= 0, got {refine}")
-    require(refine == 0 or order == 1, "mesh.refine needs straight-sided geometry (mesh.order = 1)")
+    require(refine >= 0, f"must be >= 0, got {refine}", argument="refine")
+    require(refine == 0 or order == 1, "refinement needs straight-sided geometry ({argument} = 1)", argument="order")
     with gmsh_session():
         if comm.rank == 0:
             _mesh_on_root(geo, h, order)

@@ -14,7 +14,7 @@ same seed gives the same sample whatever the number of ranks that later mesh and
   ``matplotlib.image``), thresholded to two phases or read as integer labels, cut into windows.
 
 Phase tags are ``MATRIX`` and ``INCLUSION`` (of :mod:`fem_homog.cells.geometry`); labelled images use tags
-``1 … K`` in increasing label order.
+``1 … K`` in increasing label order. :func:`plot_sample` draws a realization.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def sample_rng(seed: int, size: float, index: int) -> np.random.Generator:
 
 def random_checkerboard(size: int, dim: int, probability: float, rng: np.random.Generator) -> Voxels:
     """``size^d`` unit squares/cubes, each of the inclusion phase with probability ``probability`` (i.i.d.)."""
-    require(dim in (2, 3), f"rve.dim must be 2 or 3, got {dim}")
-    require(0.0 < probability < 1.0, f"rve.fraction must lie in (0, 1), got {probability}")
+    require(dim in (2, 3), f"must be 2 or 3, got {dim}", argument="dim")
+    require(0.0 < probability < 1.0, f"must lie in (0, 1), got {probability}", argument="probability")
     n = _integer_size(size)
     inclusion = rng.random((n,) * dim) < probability
     return Voxels(np.where(inclusion, INCLUSION, MATRIX).astype(np.int32))
@@ -92,7 +92,7 @@ def random_checkerboard(size: int, dim: int, probability: float, rng: np.random.
 
 def _integer_size(size: float) -> int:
     require(float(size) == int(size) and size >= 1,
-            f"rve.size must be a whole number of squares/voxels for voxel windows, got {size}")
+            f"must be a whole number of squares/voxels for voxel windows, got {size}", argument="size")
     return int(size)
 
 
@@ -102,9 +102,9 @@ def _integer_size(size: float) -> int:
 
 def ball_radius(fraction: float, size: float, dim: int) -> tuple[int, float]:
     """Number of inclusions ``N = round(R^d)`` and the radius giving volume fraction ``fraction``."""
-    require(dim in (2, 3), f"rve.dim must be 2 or 3, got {dim}")
-    require(0.0 < fraction < 1.0, f"rve.fraction must lie in (0, 1), got {fraction}")
-    require(size > 0.0, f"rve.size must be positive, got {size}")
+    require(dim in (2, 3), f"must be 2 or 3, got {dim}", argument="dim")
+    require(0.0 < fraction < 1.0, f"must lie in (0, 1), got {fraction}", argument="fraction")
+    require(size > 0.0, f"must be positive, got {size}", argument="size")
     count = max(1, round(size**dim))
     unit_ball = math.pi if dim == 2 else 4.0 / 3.0 * math.pi
     return count, (fraction * size**dim / (count * unit_ball)) ** (1.0 / dim)
@@ -145,7 +145,7 @@ def random_spheres(size: float, dim: int, fraction: float, gap: float, rng: np.r
         fit the window, or the placement fails after ``2000 N`` candidates.
     """
     count, radius = ball_radius(fraction, size, dim)
-    require(gap >= 0.0, f"rve.gap must be >= 0, got {gap}")
+    require(gap >= 0.0, f"must be >= 0, got {gap}", argument="gap")
     require(2.0 * radius + gap < size,
             f"an inclusion of radius {radius:.3g} does not fit a window of side {size} with gap {gap}")
     limit = RSA_JAMMING[dim] * (radius / (radius + 0.5 * gap)) ** dim
@@ -162,8 +162,8 @@ def random_spheres(size: float, dim: int, fraction: float, gap: float, rng: np.r
             centres = np.vstack([centres, x])
     require(len(centres) == count,
             f"volume fraction {fraction} is unreachable by random sequential addition: placed "
-            f"{len(centres)} of {count} inclusions of radius {radius:.3g} (gap {gap}); lower rve.fraction or "
-            "rve.gap")
+            f"{len(centres)} of {count} inclusions of radius {radius:.3g} (gap {gap}); lower the fraction or "
+            "the gap")
     return Spheres(centres=centres, radius=radius, size=float(size))
 
 
@@ -218,7 +218,7 @@ def image_tags(image: np.ndarray, *, mode: str, threshold: float) -> np.ndarray:
     if mode == "threshold":
         tags = np.where(image > threshold, INCLUSION, MATRIX)
     else:
-        require(mode == "labels", f"unknown rve.image_mode '{mode}' (known: threshold, labels)")
+        require(mode == "labels", f"unknown {{argument}} '{mode}' (known: threshold, labels)", argument="mode")
         _, inverse = np.unique(image, return_inverse=True)
         tags = inverse.reshape(image.shape) + 1
     require(len(np.unique(tags)) > 1,
@@ -230,7 +230,7 @@ def image_windows(tags: np.ndarray, size: int) -> list[Voxels]:
     """The non-overlapping windows of side ``size`` voxels that tile the image, in C order of their corners."""
     n = _integer_size(size)
     side = tags.shape[0]
-    require(n <= side, f"rve.size {n} is larger than the image ({side} voxels a side)")
+    require(n <= side, f"{{argument}} {n} is larger than the image ({side} voxels a side)", argument="size")
     starts = range(0, side - n + 1, n)
     return [Voxels(tags[tuple(slice(s, s + n) for s in corner)].copy())
             for corner in itertools.product(starts, repeat=tags.ndim)]
@@ -252,10 +252,13 @@ class Medium:
     image: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        require(self.kind in KINDS, f"unknown rve.kind '{self.kind}' (known: {', '.join(KINDS)})")
-        require(self.kind != "disks" or self.dim == 2, "rve.kind = 'disks' is two-dimensional (rve.dim = 2)")
-        require(self.kind != "spheres" or self.dim == 3, "rve.kind = 'spheres' is three-dimensional (rve.dim = 3)")
-        require(self.kind != "image" or self.image is not None, "rve.kind = 'image' needs rve.image")
+        require(self.kind in KINDS, f"unknown {{argument}} '{self.kind}' (known: {', '.join(KINDS)})",
+                argument="kind")
+        require(self.kind != "disks" or self.dim == 2, "'disks' are two-dimensional ({argument} = 2)",
+                argument="dim")
+        require(self.kind != "spheres" or self.dim == 3, "'spheres' are three-dimensional ({argument} = 3)",
+                argument="dim")
+        require(self.kind != "image" or self.image is not None, "is needed for kind 'image'", argument="image")
 
     def available(self, size: float, wanted: int) -> int:
         """How many samples of side ``size`` can be drawn (all of them, except for the tiles of an image)."""
@@ -269,3 +272,32 @@ class Medium:
         if self.kind == "checkerboard":
             return random_checkerboard(size, self.dim, self.fraction, rng)
         return random_spheres(size, self.dim, self.fraction, self.gap, rng)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# a picture
+# ----------------------------------------------------------------------------------------------------------
+
+def plot_sample(sample: Spheres | Voxels, path: str | Path) -> None:
+    """A picture of one 2D realization (a central slice of 3D voxels; disks drawn, spheres skipped)."""
+    if isinstance(sample, Spheres) and sample.dim == 3:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    R = sample.size
+    if isinstance(sample, Spheres):
+        for c in sample.centres:
+            for shift in np.ndindex(3, 3):
+                ax.add_patch(plt.Circle(c + R * (np.array(shift) - 1), sample.radius, color="C1"))
+    else:
+        tags = sample.tags if sample.dim == 2 else sample.tags[:, :, sample.tags.shape[2] // 2]
+        ax.imshow(tags.T, origin="lower", extent=(0, R, 0, R), cmap="viridis", interpolation="nearest")
+    ax.set_xlim(0, R)
+    ax.set_ylim(0, R)
+    ax.set_aspect("equal")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

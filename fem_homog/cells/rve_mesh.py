@@ -9,8 +9,8 @@
   :func:`fem_homog.cells.meshing.set_periodic`.
 
 The result, :class:`WindowMesh`, offers ``mesh``, ``cell_tags`` and a ``geometry`` (:class:`WindowBox`) with what
-:func:`fem_homog.statics.correctors.conductivity` reads from a cell, so periodic apparent tensors reuse it as is; the gmsh
-options are those of periodic cells (:func:`fem_homog.cells.meshing.set_mesh_options`).
+:func:`fem_homog.statics.correctors.conductivity` reads from a cell, so periodic apparent tensors reuse it as is;
+the gmsh options are those of periodic cells (:func:`fem_homog.cells.meshing.set_mesh_options`).
 """
 
 from __future__ import annotations
@@ -22,19 +22,21 @@ import gmsh
 import numpy as np
 from mpi4py import MPI
 
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import gmsh_session, set_mesh_options, set_periodic
+from fem_homog.cells.random_media import Spheres, Voxels
+from fem_homog.core.errors import require
+
 import dolfinx.io.gmsh
 import dolfinx.mesh
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cells.meshing import set_periodic, gmsh_session, set_mesh_options
-from fem_homog.core.errors import require
-from fem_homog.cells.random_media import Spheres, Voxels
 
 
 @dataclass(frozen=True)
 class WindowBox:
     """The window ``[0, R]^d`` as the periodic cell it is for the periodic condition: it offers the attributes
     of :class:`fem_homog.cells.geometry.CellGeometry` that :func:`fem_homog.statics.correctors.conductivity` and
-    :func:`fem_homog.cells.meshing.set_mesh_options` read (``dim``, ``kind``, ``size``, ``lattice_vectors``, ``volume``).
+    :func:`fem_homog.cells.meshing.set_mesh_options` read (``dim``, ``kind``, ``size``, ``lattice_vectors``,
+    ``volume``).
     """
 
     dim: int
@@ -83,7 +85,7 @@ def mesh_window(sample: Spheres | Voxels, *, comm: MPI.Comm, cells_per_voxel: in
 
 def voxel_mesh(sample: Voxels, *, comm: MPI.Comm, cells_per_voxel: int = 2) -> WindowMesh:
     """Structured quadrilateral/hexahedral mesh, each cell tagged with its voxel's phase."""
-    require(cells_per_voxel >= 1, f"mesh.cells_per_voxel must be >= 1, got {cells_per_voxel}")
+    require(cells_per_voxel >= 1, f"must be >= 1, got {cells_per_voxel}", argument="cells_per_voxel")
     d, side = sample.dim, sample.size
     n = [sample.tags.shape[0] * cells_per_voxel] * d
     corners = [np.zeros(d), np.full(d, side)]
@@ -140,8 +142,8 @@ def spheres_mesh(sample: Spheres, *, comm: MPI.Comm, h: float = 0.1, order: int 
     ``h`` is the element size in units of the inclusion spacing, refined along curved interfaces; ``order``
     2 gives curved elements.
     """
-    require(0.0 < h <= 2.0 * sample.radius, f"mesh.h must lie in (0, {2 * sample.radius:.3g}], got {h}")
-    require(order in (1, 2), f"mesh.order must be 1 or 2, got {order}")
+    require(0.0 < h <= 2.0 * sample.radius, f"must lie in (0, {2 * sample.radius:.3g}], got {h}", argument="h")
+    require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
     d, box = sample.dim, WindowBox(sample.dim, sample.size)
     with gmsh_session():
         if comm.rank == 0:

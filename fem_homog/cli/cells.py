@@ -1,13 +1,19 @@
-"""The ``[cell]`` section every driver accepts, turned into a :class:`~fem_homog.cells.geometry.CellGeometry`."""
+"""The ``[cell]`` section every driver accepts, turned into a :class:`~fem_homog.cells.geometry.CellGeometry`,
+and the ``[mesh]`` section of the cell drivers, turned into a :class:`~fem_homog.cells.meshing.CellMesh`."""
 
 from __future__ import annotations
 
+from mpi4py import MPI
+
 from fem_homog.cells.geometry import CELL_SHAPES, INCLUSION_SHAPES, CellGeometry, Inclusion
 from fem_homog.cells.lattice import lattice_vectors
+from fem_homog.cells.meshing import CellMesh, mesh_cell
+from fem_homog.cli.keys import config_keys
 from fem_homog.core.errors import require
 
-CELL_DEFAULTS = {"lattice": "square", "dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5, "semi_axes": [0.3, 0.2], "angle": 0.0,
-                 "centre": [], "fraction": 0.5, "normal": [], "inclusions": [], "lengths": []}
+CELL_DEFAULTS = {"lattice": "square", "dim": 2, "shape": "circle", "radius": 0.3, "side": 0.5,
+                 "semi_axes": [0.3, 0.2], "angle": 0.0, "centre": [], "fraction": 0.5, "normal": [],
+                 "inclusions": [], "lengths": []}
 """The ``[cell]`` section every driver accepts (see :func:`geometry_from_config`)."""
 
 
@@ -20,7 +26,14 @@ def geometry_from_config(cell: dict) -> CellGeometry:
     (square/cube), ``semi_axes`` and ``angle`` (ellipse, square), ``centre`` (default: cell centre),
     ``fraction`` and ``normal`` (laminate; default ``e_1``), ``inclusions`` (shape ``"inclusions"``: a list of
     tables with the per-inclusion keys ``shape``, ``centre``, ``radius``, ``side``, ``semi_axes``, ``angle``).
+    An :class:`~fem_homog.core.errors.InputError` names the offending key (``cell.fraction must lie in ...``).
     """
+    with config_keys("cell"):
+        return _geometry(cell)
+
+
+def _geometry(cell: dict) -> CellGeometry:
+    """:func:`geometry_from_config` without the renaming of library arguments to keys."""
     dim = int(cell.get("dim", 2))
     require(dim in (1, 2, 3), f"cell.dim must be 1, 2 or 3, got {dim}")
     shape = str(cell.get("shape", "circle"))
@@ -61,3 +74,11 @@ def _inclusion(table: dict, middle: list[float]) -> Inclusion:
     return Inclusion(shape=str(table.get("shape", "circle")), centre=centre,
                      radius=float(table.get("radius", 0.3)), side=float(table.get("side", 0.5)),
                      semi_axes=(float(axes[0]), float(axes[1])), angle=float(table.get("angle", 0.0)))
+
+
+def mesh_from_config(geometry: CellGeometry, mesh: dict, *, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+    """Mesh ``geometry`` with the ``[mesh]`` table's ``h``, ``order`` (default 1) and ``refine`` (default 0)
+    (:func:`~fem_homog.cells.meshing.mesh_cell`); an :class:`~fem_homog.core.errors.InputError` names the key
+    (``mesh.h must lie in ...``)."""
+    with config_keys("mesh"):
+        return mesh_cell(geometry, h=mesh["h"], order=mesh.get("order", 1), refine=mesh.get("refine", 0), comm=comm)

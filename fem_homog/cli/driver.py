@@ -1,10 +1,10 @@
 """The driver contract: built-in defaults, ``--config F.toml``, ``--set section.key=value``, ``--out DIR``.
 
 Every driver declares its defaults as a two-level dict (``section -> key -> value``) and hands its story to
-:func:`run_driver`, which resolves the configuration, creates the output folder, writes ``config.toml`` and turns
-user errors (:class:`~fem_homog.core.errors.InputError`, :class:`~fem_homog.core.errors.SolverError`) into one clear line on
-standard error and exit status 2 (input) or 3 (solver). Unknown sections or keys are errors, so a typo in a key
-never silently falls back to a default.
+:func:`run_driver`, which resolves the configuration, creates the output folder, writes ``config.toml`` and
+turns user errors (:class:`~fem_homog.core.errors.InputError`, :class:`~fem_homog.core.errors.SolverError`) into
+one clear line on standard error and exit status 2 (input) or 3 (solver). Unknown sections or keys are errors, so
+a typo in a key never silently falls back to a default.
 """
 
 from __future__ import annotations

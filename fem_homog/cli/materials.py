@@ -8,14 +8,32 @@ solvers' ``Ω = ω a / c``.
 
 from __future__ import annotations
 
-from fem_homog.photonics.materials import Phase
+from typing import Sequence
+
 from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.core.errors import require
-from fem_homog.photonics.materials import constant, lorentz, model_from_config
 from fem_homog.core.units import to_omega
+from fem_homog.photonics.materials import DispersiveModel, Phase, constant, drude, lorentz
 
 MATERIAL_DEFAULTS = {"matrix": 1.0, "inclusion": 8.9, "inclusion_model": "constant", "eps_inf": 1.0,
                      "omega_p": 1.0, "gamma": 0.0, "poles": [], "mu_poles": []}
+
+MODELS = ("constant", "drude", "lorentz")
+"""The values of ``material.inclusion_model``."""
+
+
+def model_from_config(kind: str, *, value: float = 1.0, eps_inf: float = 1.0, omega_p: float | None = None,
+                      gamma: float = 0.0, poles: Sequence[Sequence[float]] = ()) -> DispersiveModel:
+    """The inclusion's model named by ``material.inclusion_model`` (one of :data:`MODELS`), frequencies in Ω
+    units: :func:`~fem_homog.photonics.materials.constant`, :func:`~fem_homog.photonics.materials.drude` or
+    :func:`~fem_homog.photonics.materials.lorentz`."""
+    require(kind in MODELS, f"unknown material model '{kind}' (known: {', '.join(MODELS)})")
+    if kind == "constant":
+        return constant(value)
+    if kind == "drude":
+        require(omega_p is not None, "the Drude model needs material.omega_p (plasma frequency)")
+        return drude(eps_inf, omega_p, gamma)
+    return lorentz(eps_inf, poles)
 
 
 def _poles_to_omega(poles: list) -> list:

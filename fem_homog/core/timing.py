@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+
 @dataclass
 class Timings:
     """Wall-clock seconds per named stage (accumulated)."""

@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from petsc4py import PETSc
 
 from fem_homog.fem.petsc import direct_solver
+
+from petsc4py import PETSc
 
 
 def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:

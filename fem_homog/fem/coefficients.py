@@ -11,30 +11,36 @@ from typing import Mapping
 import numpy as np
 from mpi4py import MPI
 
+from fem_homog.core.errors import require
+
 import dolfinx.fem
 import dolfinx.mesh
 import ufl
-from fem_homog.core.errors import require
 
 PhaseValue = float | np.ndarray
 
 
 def as_phase_value(value, dim: int, name: str) -> PhaseValue:
-    """Check a conductivity-like phase value: a positive scalar or a symmetric positive-definite matrix."""
+    """Check a conductivity-like phase value: a positive scalar or a symmetric positive-definite matrix.
+
+    ``name`` is the argument the value came in as: an :class:`~fem_homog.core.errors.InputError` is about it.
+    """
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
-        require(np.isfinite(arr) and arr > 0.0, f"{name} must be positive, got {value}")
+        require(np.isfinite(arr) and arr > 0.0, f"must be positive, got {value}", argument=name)
         return float(arr)
-    require(arr.shape == (dim, dim), f"{name} must be a scalar or a {dim}x{dim} matrix, got shape {arr.shape}")
+    require(arr.shape == (dim, dim), f"must be a scalar or a {dim}x{dim} matrix, got shape {arr.shape}",
+            argument=name)
     sym = 0.5 * (arr + arr.T)
-    require(np.linalg.eigvalsh(sym).min() > 0.0, f"{name} must be positive definite, got {arr.tolist()}")
+    require(np.linalg.eigvalsh(sym).min() > 0.0, f"must be positive definite, got {arr.tolist()}", argument=name)
     return arr
 
 
-def lame(E: float, nu: float, name: str) -> tuple[float, float]:
-    """Lamé constants ``(λ, μ)`` of an isotropic phase (3D values; 2D cells are plane strain)."""
-    require(E > 0.0, f"{name} Young's modulus must be positive, got {E}")
-    require(-1.0 < nu < 0.5, f"{name} Poisson's ratio must lie in (-1, 0.5), got {nu}")
+def lame(E: float, nu: float) -> tuple[float, float]:
+    """Lamé constants ``(λ, μ)`` of an isotropic phase with Young's modulus ``E`` and Poisson's ratio ``nu``
+    (3D values; 2D cells are plane strain)."""
+    require(E > 0.0, f"{{argument}} (Young's modulus) must be positive, got {E}", argument="E")
+    require(-1.0 < nu < 0.5, f"{{argument}} (Poisson's ratio) must lie in (-1, 0.5), got {nu}", argument="nu")
     return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
 
 

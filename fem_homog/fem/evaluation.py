@@ -12,9 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
+from fem_homog.core.errors import require_collective
+
 import dolfinx.fem
 import dolfinx.geometry
-from fem_homog.core.errors import require_collective
 
 
 def point_values(u: dolfinx.fem.Function | Sequence[dolfinx.fem.Function], points: np.ndarray, *,

@@ -31,11 +31,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from fem_homog.cells.lattice import bloch_angles, translations
+from fem_homog.core.errors import InputError, require_collective
+
 import dolfinx.fem
 import dolfinx.fem.petsc
 from petsc4py import PETSc
-from fem_homog.core.errors import InputError, require_collective
-from fem_homog.cells.lattice import bloch_angles, translations
 
 _MATCH_TOL = 1e-8  # relative to the cell size: gmsh copies periodic nodes exactly, up to round-off
 

@@ -35,10 +35,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from fem_homog.core.errors import SolverError, require
+
 from petsc4py import PETSc
 from slepc4py import SLEPc
-
-from fem_homog.core.errors import SolverError, require
 
 METHODS = ("cg-gamg", "mumps")
 """Linear solver methods of the cell problems (:func:`singular_solver`, :func:`definite_solver`)."""

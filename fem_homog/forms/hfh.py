@@ -1,9 +1,9 @@
 """UFL forms of high-frequency homogenization (theory.md §8), per phase with unit coefficient.
 
 HFH works in the *unshifted* quasi-periodic space of the zone point (``u(y + n) = e^{ik0·n} u(y)``), where the
-stiffness and mass are the plain ``∫ χ_s ∇p·∇q`` and ``∫ χ_s p q`` (:mod:`fem_homog.forms.bloch` with ``k = 0``). The one
-new form is the antisymmetric flux pairing that appears in the corrector right-hand side, in ``T`` and in the
-coupling matrices ``W^(j)``:
+stiffness and mass are the plain ``∫ χ_s ∇p·∇q`` and ``∫ χ_s p q`` (:mod:`fem_homog.forms.bloch` with
+``k = 0``). The one new form is the antisymmetric flux pairing that appears in the corrector right-hand side, in
+``T`` and in the coupling matrices ``W^(j)``:
 
     e_j(u, v) = ∫ μ (u ∂_j v − v ∂_j u).
 """

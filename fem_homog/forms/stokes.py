@@ -14,9 +14,9 @@ which conjugates the test function.
 
 from __future__ import annotations
 
-import ufl
-
 from fem_homog.forms.cell_problems import unit_vector
+
+import ufl
 
 
 def viscous(V: ufl.FunctionSpace, dx: ufl.Measure) -> ufl.Form:

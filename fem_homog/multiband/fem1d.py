@@ -1,32 +1,38 @@
 """dolfinx pieces for 1D layered problems: interval meshes with nodes on every layer interface, piecewise
 constant coefficients, assembly to scipy, and the fine-scale time-harmonic slab with exact radiation
-conditions (an independent check of the transfer-matrix answer, theory.md §7).
+conditions (an independent check of the transfer-matrix answer, theory.md §7) with the comparison of its field
+against the model's.
 
 Serial by design (``MPI.COMM_SELF``): 1D problems are small and are solved with scipy's sparse LU.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
-import ufl
 from mpi4py import MPI
+
+from fem_homog.core.errors import require
+from fem_homog.forms import real_space
+from fem_homog.multiband import plots, scattering
+from fem_homog.multiband.homogenize import Homogenized
+from fem_homog.photonics import laminate1d
 
 import basix.ufl
 import dolfinx.fem
 import dolfinx.mesh
-
-from fem_homog.photonics import laminate1d
-from fem_homog.core.errors import require
+import ufl
 
 
 def line_nodes(breaks: Sequence[float], h: float) -> np.ndarray:
     """Sorted nodes of ``[breaks[0], breaks[-1]]``: every break, and uniform spacing ≤ ``h`` between breaks."""
-    require(h > 0, f"mesh size must be positive, got {h}")
+    require(h > 0, f"must be positive, got {h}", argument="h")
     pieces = [np.linspace(a, b, max(1, int(np.ceil((b - a) / h - 1e-9))) + 1) for a, b in zip(breaks[:-1], breaks[1:])]
     return np.unique(np.round(np.concatenate(pieces), 12))
 
@@ -56,6 +62,14 @@ def to_scipy(form: ufl.Form) -> scipy.sparse.csr_matrix:
     """Assemble a sesquilinear form (complex build) to a scipy CSR matrix; with real coefficients and real
     basis functions it equals the unconjugated bilinear form."""
     return dolfinx.fem.assemble_matrix(dolfinx.fem.form(form, dtype=np.complex128)).to_scipy()
+
+
+def assemble_real(form: ufl.Form) -> scipy.sparse.csr_matrix:
+    """The real part of :func:`to_scipy` without stored zeros (the parts of a matrix restricted to one region
+    store the zero blocks of the others)."""
+    A = to_scipy(form).real.tocsr()
+    A.eliminate_zeros()
+    return A
 
 
 def stack(spec: Sequence[Sequence[float]], cells: int, x0: float = 0.0) -> tuple[list[float], list[float], list[float]]:
@@ -91,9 +105,8 @@ def harmonic_slab(spec: Sequence[Sequence[float]], cells: int, E_h: float, rho_h
     breaks, E, rho = stack(spec, cells)
     mesh = line_mesh(breaks, h)
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     Ef, rf = piecewise(mesh, breaks, E), piecewise(mesh, breaks, rho)
-    A = to_scipy(ufl.inner(Ef * u.dx(0), v.dx(0)) * ufl.dx - omega ** 2 * ufl.inner(rf * u, v) * ufl.dx).tolil()
+    A = to_scipy(real_space.stiffness(V, Ef) - omega ** 2 * real_space.mass(V, rf)).tolil()
     Z = omega * np.sqrt(E_h * rho_h)
     ends = [dolfinx.fem.locate_dofs_geometrical(V, lambda x, p=p: np.isclose(x[0], p))[0]
             for p in (breaks[0], breaks[-1])]
@@ -106,3 +119,37 @@ def harmonic_slab(spec: Sequence[Sequence[float]], cells: int, E_h: float, rho_h
     x = V.tabulate_dof_coordinates()[:, 0]
     order = np.argsort(x)
     return SlabField(x[order], uh[order], laminate1d.Scattering(R=complex(R), t=complex(t), T_E=float(abs(t) ** 2)))
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """The model's field inside the slab against the fine-scale FEM at ``omega``: max ``|u_model − u_fine|``
+    and the relative L2 difference (over the FEM dofs)."""
+
+    omega: float
+    max_abs_difference: float
+    relative_l2_difference: float
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def compare_slab_field(homogeneous: Homogenized, metamaterial: Homogenized, media: scattering.Media, cells: int,
+                       omega: float, *, out: Path | None = None) -> FieldComparison:
+    """Field of a slab of ``cells`` periods at ``omega``: the model against a P3 FEM of the laminate (exact
+    exteriors); ``out``: write ``field.png`` there."""
+    E_h, rho_h = media.E_h, media.rho_h
+    model = scattering.solve([homogeneous.model, metamaterial.model, homogeneous.model], [0.0, float(cells)], omega)
+    fine = harmonic_slab(scattering.terminated(media.layers, media.termination), cells, E_h, rho_h, omega)
+    if out is not None:
+        q, pad = omega * np.sqrt(rho_h / E_h), np.linspace(0.0, 3.0, 120)
+        x_fine = np.concatenate([pad - 3.0, fine.x, cells + pad])
+        u_fine = np.concatenate([np.exp(1j * q * (pad - 3.0)) + fine.scattering.R * np.exp(-1j * q * (pad - 3.0)),
+                                 fine.u, fine.scattering.t * np.exp(1j * q * pad)])
+        x_model = np.linspace(-3.0, cells + 3.0, 40 * (cells + 6))
+        plots.plot_field(x_model, model.field(x_model), x_fine, u_fine, omega, (0.0, float(cells)),
+                         out / "field.png")
+    inside = (fine.x > 0) & (fine.x < cells)
+    diff = np.abs(model.field(fine.x[inside]) - fine.u[inside])
+    return FieldComparison(omega=omega, max_abs_difference=float(diff.max()),
+                           relative_l2_difference=float(np.linalg.norm(diff) / np.linalg.norm(fine.u[inside])))

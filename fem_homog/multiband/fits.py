@@ -23,16 +23,17 @@ from fem_homog.core.errors import SolverError, require
 from fem_homog.photonics.laminate1d import Layer, dispersion
 
 
-def elastic_layers(spec: Sequence[Sequence[float]]) -> list[Layer]:
+def elastic_layers(layers: Sequence[Sequence[float]]) -> list[Layer]:
     """Layers ``[[E, ρ, thickness], ...]`` of one period (thicknesses summing to 1) in the μ/ρ-slot
     convention of theory.md §1 (μ-slot ``E``, ρ-slot ``ρ``)."""
-    require(len(spec) >= 1, "laminate.layers needs at least one layer")
-    for row in spec:
-        require(len(row) == 3, f"each laminate layer is [E, rho, thickness], got {row}")
-        require(all(v > 0 for v in row), f"laminate layer values must be positive, got {row}")
-    total = sum(row[2] for row in spec)
-    require(abs(total - 1.0) < 1e-9, f"laminate layer thicknesses must sum to the period 1, got {total}")
-    return [Layer(float(h), (lambda w, E=float(E): E), (lambda w, r=float(r): r)) for E, r, h in spec]
+    require(len(layers) >= 1, "needs at least one layer", argument="layers")
+    for row in layers:
+        require(len(row) == 3, f"each row of {{argument}} is [E, rho, thickness], got {list(row)}", argument="layers")
+        require(all(v > 0 for v in row), f"values must be positive, got {list(row)}", argument="layers")
+    total = sum(row[2] for row in layers)
+    require(abs(total - 1.0) < 1e-9, f"the thicknesses in {{argument}} must sum to the period 1, got {total}",
+            argument="layers")
+    return [Layer(float(h), (lambda w, E=float(E): E), (lambda w, r=float(r): r)) for E, r, h in layers]
 
 
 def static_moduli(spec: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -199,7 +200,7 @@ def fit_first_band(ks: np.ndarray, omega: np.ndarray, order: int, E_bar: float, 
     """``R_2N`` of the first band with ``E_1 = Ē``, ``ρ_0 = ρ̄`` fixed and the other ``E_n, ρ_n ≥ 0``
     (theory.md §10.1). ``cutoff``: impose ``ω(k → ∞) = cutoff`` (``E_N = cutoff² ρ_N``), e.g. the exact band
     edge, so that the model's first gap opens where the exact one does. ``ks`` must exclude 0."""
-    require(order >= 1, f"model.order must be at least 1, got {order}")
+    require(order >= 1, f"must be at least 1, got {order}", argument="order")
     require(np.all(ks > 0), "fit samples must have k > 0")
     size = order + 1
     num0, den0 = _unit(1, size, E_bar), _unit(0, size, rho_bar)

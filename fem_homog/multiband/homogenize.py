@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -11,6 +12,10 @@ import numpy as np
 from fem_homog.core.errors import require
 from fem_homog.multiband import fits
 from fem_homog.multiband.model import Model, classical, single_band, two_band
+from fem_homog.multiband.scattering import Media
+
+MAX_ORDER = 6
+"""Highest order ``N`` of the first band's ``R_2N`` fit offered (the fits are checked up to here)."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,40 @@ class Homogenized:
     exact: np.ndarray
     bands: list[fits.RationalBand]
     errors: list[float]
+
+    def to_dict(self) -> dict:
+        """The fitted coefficients per band, the errors, and the model's ``C``, ``order`` and ``time_order``."""
+        return {"bands": [{"numerator": b.num, "denominator": b.den} for b in self.bands], "errors": self.errors,
+                "C": self.model.C, "order": self.model.order, "time_order": self.model.time_order}
+
+
+def check_fit(*, order: int, bands: int, samples: int) -> None:
+    """Refuse a fit :func:`laminate` does not offer."""
+    require(isinstance(order, int) and 1 <= order <= MAX_ORDER, f"must be an integer 1..{MAX_ORDER}, got {order}",
+            argument="order")
+    require(bands in (1, 2), f"must be 1 or 2, got {bands}", argument="bands")
+    _samples(samples)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitOptions:
+    """The 1D fit of :func:`laminate` (theory.md §10.1, §10.4): ``order`` N of the first band's ``R_2N``,
+    ``bands`` 1 or 2, ``samples`` in ``k ∈ (0, π]``, nonlinear ``refine``-ment, ``cutoff`` at the exact edges."""
+
+    order: int
+    bands: int
+    samples: int
+    refine: bool
+    cutoff: bool
+
+    def __post_init__(self):
+        check_fit(order=self.order, bands=self.bands, samples=self.samples)
+
+
+def fit_media(media: Media, options: FitOptions) -> tuple[Homogenized, Homogenized]:
+    """The laminate's model (:func:`laminate`) and the homogeneous medium in the same form (:func:`homogeneous`)."""
+    meta = laminate(media.layers, **dataclasses.asdict(options))
+    return meta, homogeneous(media.E_h, media.rho_h, options.bands, options.samples)
 
 
 def model_bands(model: Model, ks: np.ndarray) -> np.ndarray:
@@ -37,7 +76,7 @@ def model_bands(model: Model, ks: np.ndarray) -> np.ndarray:
 
 
 def _samples(count: int) -> np.ndarray:
-    require(count >= 4, f"fit.samples must be at least 4, got {count}")
+    require(isinstance(count, int) and count >= 4, f"must be an integer ≥ 4, got {count}", argument="samples")
     return np.linspace(np.pi / count, np.pi, count)
 
 
@@ -52,7 +91,7 @@ def laminate(spec: Sequence[Sequence[float]], order: int, bands: int, samples: i
     (``bands = 2``) to the exact bands of the laminate ``[[E, ρ, h], ...]``; ``cutoff`` pins the fitted bands
     to the exact edges: the ``k → ∞`` limits to the gap (band 1 top, band 2 bottom), ``ω_2(0)`` to the top
     of band 2."""
-    require(bands in (1, 2), f"model.bands must be 1 or 2, got {bands}")
+    check_fit(order=order, bands=bands, samples=samples)
     layers = fits.elastic_layers(spec)
     E_bar, rho_bar = fits.static_moduli(spec)
     ks = _samples(samples)

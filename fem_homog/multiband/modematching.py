@@ -22,13 +22,13 @@ from typing import Sequence
 import numpy as np
 import scipy.linalg
 import scipy.sparse
-import ufl
-
-import dolfinx.fem
 
 from fem_homog.core.errors import InputError
-from fem_homog.multiband.fem1d import line_mesh, piecewise, stack, to_scipy
 from fem_homog.fem.periodic import periodic_map, prolongation
+from fem_homog.forms.real_space import mass, stiffness
+from fem_homog.multiband.fem1d import line_mesh, piecewise, stack, to_scipy
+
+import dolfinx.fem
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,18 @@ class TransverseProblem:
         mesh = line_mesh(breaks, h)
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
         self.pmap = periodic_map(self.V)
-        u, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
         self.matrices = {}
         for side, (Es, rs) in {"homogeneous": ([E_h] * len(E), [rho_h] * len(E)), "laminate": (E, rho)}.items():
             Ef, rf = piecewise(mesh, breaks, Es), piecewise(mesh, breaks, rs)
-            self.matrices[side] = [to_scipy(ufl.inner(Ef * u.dx(0), v.dx(0)) * ufl.dx),
-                                   to_scipy(ufl.inner(rf * u, v) * ufl.dx),
-                                   to_scipy(ufl.inner(Ef * u, v) * ufl.dx)]
+            self.matrices[side] = [to_scipy(stiffness(self.V, Ef)), to_scipy(mass(self.V, rf)),
+                                   to_scipy(mass(self.V, Ef))]
 
     def modes(self, side: str, omega: float, k2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(β, Φ, M_E)``: outgoing (+x_1) wavenumbers, ``M_E``-orthonormal modes (columns, reduced dofs)."""
         P = prolongation(self.pmap, [k2])
         indptr, indices, data = P.getValuesCSR()
         Ps = scipy.sparse.csr_matrix((data, indices, indptr), shape=P.getSize())
+        P.destroy()
         K, Mr, ME = [(Ps.conj().T @ A @ Ps).toarray() for A in self.matrices[side]]
         beta2, phi = scipy.linalg.eigh(omega ** 2 * Mr - K, ME)
         return _outgoing(beta2), phi, ME

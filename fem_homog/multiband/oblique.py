@@ -19,19 +19,29 @@ Orientation ``parallel``: layers parallel to the interface (``n = s``); ``normal
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from fem_homog.photonics import laminate1d
 from fem_homog.core.errors import require
-from fem_homog.multiband import fits
+from fem_homog.core.logging import log
+from fem_homog.multiband import fits, plots
 from fem_homog.multiband.model import Model, polymul
 from fem_homog.multiband.modematching import TransverseProblem
-from fem_homog.multiband.scattering import solve, terminated
+from fem_homog.multiband.scattering import Media, solve, terminated
+from fem_homog.photonics import laminate1d
 
 ORIENTATIONS = ("parallel", "normal")
+
+
+def check_orientation(orientation: str) -> None:
+    """Refuse an orientation of the layers that is not one of :data:`ORIENTATIONS`."""
+    require(orientation in ORIENTATIONS, f"unknown {{argument}} '{orientation}' (known: {', '.join(ORIENTATIONS)})",
+            argument="orientation")
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,34 @@ class Fit2D:
     C2: np.ndarray
     bands: list[tuple[np.ndarray, np.ndarray]]
     errors: list[float]
+
+    def to_dict(self, *, bands: bool = True) -> dict:
+        """``C2``, the per-band coefficients (unless ``bands`` is false) and the errors."""
+        return {"C2": self.C2, **({"bands": self.bands} if bands else {}), "errors": self.errors}
+
+
+def check_fit(*, bands: int, order: int, cutoff: bool) -> None:
+    """Refuse a 2D fit :func:`fit` does not offer."""
+    require(bands in (1, 2), f"must be 1 or 2, got {bands}", argument="bands")
+    require(order in (1, 2), f"must be 1 or 2 for the 2D fit, got {order}", argument="order")
+    require(order == 1 or (bands == 1 and not cutoff), "2 (the 2D R_4 fit) needs a single band and no cutoff",
+            argument="order")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fit2DOptions:
+    """The arguments of :func:`fit`: ``bands``, ``order`` of band 1, the grid ``samples`` × ``samples`` over
+    ``k_s ∈ (0, π]``, ``k_t ∈ [0, k_t_max]``, ``cutoff`` at the exact edges, nonlinear ``refine``-ment."""
+
+    bands: int
+    order: int
+    samples: int
+    k_t_max: float
+    cutoff: bool
+    refine: bool
+
+    def __post_init__(self):
+        check_fit(bands=self.bands, order=self.order, cutoff=self.cutoff)
 
 
 def exact_bands(spec: Sequence[Sequence[float]], ks: np.ndarray, kts: np.ndarray, count: int) -> np.ndarray:
@@ -106,9 +144,7 @@ def fit(spec: Sequence[Sequence[float]], bands: int, samples: int = 16, k_t_max:
     """Fit band 1 (and band 2) on the grid ``k_s ∈ (0, π]``, ``k_t ∈ [0, k_t_max]``. ``cutoff``: pin
     ``ω(k_s → ∞, k_t = 0)`` to the exact gap edges and band 2 at ``k = 0`` to its exact top (as in 1D).
     ``order = 2``: band 1 as the 2D ``R_4`` of :func:`_first_family_order2` (single band, no cut-off)."""
-    require(bands in (1, 2), f"model.bands must be 1 or 2, got {bands}")
-    require(order in (1, 2), f"the 2D fit has order 1 or 2, got {order}")
-    require(order == 1 or (bands == 1 and not cutoff), "the 2D order-2 fit needs model.bands = 1, no cutoff")
+    check_fit(bands=bands, order=order, cutoff=cutoff)
     E_bar, rho_bar = fits.static_moduli(spec)
     E_mean = sum(E * h for E, _, h in spec)
     ks, kts = np.linspace(np.pi / samples, np.pi, samples), np.linspace(0.0, k_t_max, samples)
@@ -146,7 +182,7 @@ def reduce(C2: np.ndarray, orientation: str, k2: float, name: str = "") -> Model
 def normal_first(C2: np.ndarray, orientation: str) -> np.ndarray:
     """``C2`` with the interface normal as the first axis: ``(s, t)`` for ``parallel``, ``(t, s)`` for
     ``normal``."""
-    require(orientation in ORIENTATIONS, f"unknown oblique.orientation '{orientation}' (known: parallel, normal)")
+    check_orientation(orientation)
     return C2 if orientation == "parallel" else np.swapaxes(C2, 0, 1)
 
 
@@ -202,3 +238,58 @@ def angle_rows(meta: Fit2D, hom: Fit2D, spec: Sequence[Sequence[float]], E_h: fl
                          "exact_transmitted_modes": exact_modes,
                          "model_transmitted_modes": [list(p) for p in m.mode_fractions(1)]})
     return rows
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngleOptions:
+    """Reflection vs angle (:func:`angle_study`): layers ``orientation``-ed to the interface, the angular
+    ``frequencies`` ω and incidence ``angles`` (degrees from the normal), the mesh size ``mode_matching_h`` of the
+    exact mode matching (layers normal), and the 2D ``fit``."""
+
+    orientation: str
+    frequencies: np.ndarray
+    angles: np.ndarray
+    mode_matching_h: float
+    fit: Fit2DOptions
+
+    def __post_init__(self):
+        check_orientation(self.orientation)
+        require(len(self.frequencies) > 0 and bool(np.all(np.asarray(self.frequencies) > 0)), "must be positive",
+                argument="frequencies")
+        angles = np.asarray(self.angles)
+        require(len(angles) > 0 and bool(np.all((angles >= 0) & (angles < 90))), "must lie in [0, 90) degrees",
+                argument="angles")
+
+
+@dataclass(frozen=True)
+class AngleStudy:
+    """The 2D fits of laminate and homogeneous medium, one row per (ω, angle) of :func:`angle_rows`, and the
+    largest ``|R_E model − R_E exact|``."""
+
+    fit: Fit2D
+    homogeneous_fit: Fit2D
+    rows: list[dict]
+    max_abs_R_error: float
+
+    def to_dict(self) -> dict:
+        return {"fit": self.fit.to_dict(), "homogeneous_fit": self.homogeneous_fit.to_dict(bands=False),
+                "rows": self.rows, "max_abs_R_error": self.max_abs_R_error}
+
+
+def angle_study(media: Media, options: AngleOptions, *, out: Path | None = None) -> AngleStudy:
+    """2D oblique incidence (theory.md §10.5): fit the laminate and the homogeneous medium in the same form,
+    then reflection vs angle, model against exact; ``out``: write ``reflection_vs_angle.png`` there."""
+    start = time.perf_counter()
+    meta = fit(media.layers, **dataclasses.asdict(options.fit))
+    hom = fit_homogeneous(media.E_h, media.rho_h, options.fit.bands, options.fit.samples, options.fit.k_t_max)
+    log(f"  oblique ({options.orientation} layers): 2D fit errors per band {[f'{e:.2%}' for e in meta.errors]}, "
+        f"{time.perf_counter() - start:.1f} s")
+    rows = angle_rows(meta, hom, media.layers, media.E_h, media.rho_h, options.orientation, options.frequencies,
+                      options.angles, media.termination, options.mode_matching_h)
+    diff = [abs(r["model_R_E"] - r["exact_R_E"]) for r in rows]
+    log(f"  oblique R_E model vs exact: max |error| {max(diff):.3f}; max |balance − 1| "
+        f"{max(abs(r['energy_balance'] - 1) for r in rows):.1e}")
+    if out is not None:
+        plots.plot_angles(rows, f"{options.orientation} layers, {options.fit.bands} band(s)",
+                          out / "reflection_vs_angle.png")
+    return AngleStudy(meta, hom, rows, max(diff))

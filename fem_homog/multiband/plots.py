@@ -4,9 +4,19 @@ time-domain snapshots."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+from mpi4py import MPI
+
+if TYPE_CHECKING:
+    from fem_homog.multiband.scattering import TransmissionRow
+
+
+def output_folder(out: Path, enabled: bool, comm: MPI.Comm = MPI.COMM_WORLD) -> Path | None:
+    """Where the studies write plots and fields: ``out`` on rank 0 when ``enabled``, else None (the multiband
+    studies are serial: under ``mpiexec`` every rank repeats them and rank 0 writes)."""
+    return out if enabled and comm.rank == 0 else None
 
 
 def _pyplot():
@@ -38,15 +48,16 @@ def plot_fits(ks: np.ndarray, exact: np.ndarray, model_k: np.ndarray, model_omeg
     return path
 
 
-def plot_transmission(rows: list[dict], edges: Sequence[Sequence[float]], title: str, path: Path) -> Path:
+def plot_transmission(rows: Sequence[TransmissionRow], edges: Sequence[Sequence[float]], title: str,
+                      path: Path) -> Path:
     """Energy transmission ``T_E(ω)``: model against exact fine scale, exact pass bands shaded."""
     plt = _pyplot()
-    w = [r["omega"] for r in rows]
+    w = [r.omega for r in rows]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for lo, hi in edges:
         ax.axvspan(lo, hi, color="0.93")
-    ax.plot(w, [r["exact"] for r in rows], "k-", lw=1.5, label="exact fine scale")
-    ax.plot(w, [r["model"] for r in rows], "C3--", lw=1.5, marker="." if len(w) < 20 else None,
+    ax.plot(w, [r.exact for r in rows], "k-", lw=1.5, label="exact fine scale")
+    ax.plot(w, [r.model for r in rows], "C3--", lw=1.5, marker="." if len(w) < 20 else None,
             label="homogenized model")
     if len(w) > 1:
         ax.set_xlim(min(w), max(w))

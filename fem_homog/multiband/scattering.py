@@ -1,5 +1,6 @@
-"""Time-harmonic 1D scattering by piecewise-constant real-space models (theory.md §10.3), and the exact
-fine-scale answers of :mod:`fem_homog.photonics.laminate1d` it is compared with (theory.md §7).
+"""Time-harmonic 1D scattering by piecewise-constant real-space models (theory.md §10.3), the exact
+fine-scale answers of :mod:`fem_homog.photonics.laminate1d` it is compared with (theory.md §7), and the sweep
+over frequencies that compares the two.
 
 The field in each region is a superposition of the exponentials ``e^{iqx}`` with ``P(q, ω) = 0``: the
 outgoing ones on the two half-lines, all ``2N`` inside a finite region (each referenced at the end it decays
@@ -15,10 +16,41 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog.photonics import laminate1d
 from fem_homog.core.errors import InputError, require
-from fem_homog.multiband.fits import elastic_layers
+from fem_homog.core.timing import Timings
+from fem_homog.multiband.fits import band_edges, elastic_layers
 from fem_homog.multiband.model import REAL_TOL, Model
+from fem_homog.photonics import laminate1d
+
+KINDS = ("single", "double")
+"""Scattering set-ups: ``single`` boundary (half-space | laminate), ``double`` (a slab between two half-spaces)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Media:
+    """One period of the laminate ``layers = [[E, ρ, thickness], ...]`` (thicknesses summing to 1) and the
+    homogeneous medium ``(E_h, ρ_h)`` it meets. ``termination``: the layer (0-based) that faces the entry
+    interface in the exact frequency-domain answers (the time-domain studies start the laminate with layer 0)."""
+
+    layers: tuple[tuple[float, float, float], ...]
+    E_h: float
+    rho_h: float
+    termination: int = 0
+
+    def __post_init__(self):
+        elastic_layers(self.layers)
+        require(self.E_h > 0, f"must be positive, got {self.E_h}", argument="E_h")
+        require(self.rho_h > 0, f"must be positive, got {self.rho_h}", argument="rho_h")
+        terminated(self.layers, self.termination)
+
+    @property
+    def wave_speed(self) -> float:
+        """``c_h = sqrt(E_h / ρ_h)`` of the homogeneous medium."""
+        return float(np.sqrt(self.E_h / self.rho_h))
+
+    def pass_bands(self, count: int) -> list[tuple[float, float]]:
+        """The laminate's first ``count`` exact pass bands ``[(ω_bottom, ω_top), ...]``."""
+        return band_edges(elastic_layers(self.layers), count)
 
 
 @dataclass(frozen=True)
@@ -138,7 +170,7 @@ def solve(models: Sequence[Model], interfaces: Sequence[float], omega: float) ->
     ``[left, slab, right], [0, L]`` (double boundary)."""
     require(len(models) == len(interfaces) + 1 and len(models) >= 2, "one interface between two regions")
     require(bool(np.all(np.diff(interfaces) > 0)), "interfaces must increase")
-    require(omega > 0, f"frequencies must be positive, got {omega}")
+    require(omega > 0, f"must be positive, got {omega}", argument="omega")
     incident, modes = _modes(models, interfaces, omega)
     blocks, rhs = [], []
     for k, x in enumerate(interfaces):
@@ -178,8 +210,8 @@ def _summarise(models, interfaces, omega, incident, modes, amplitudes) -> ModelS
 
 def terminated(spec: Sequence[Sequence[float]], termination: int) -> list[list[float]]:
     """The period re-ordered so that layer ``termination`` (0-based) faces the entry interface."""
-    require(0 <= termination < len(spec), f"scattering.termination must be a layer index 0..{len(spec) - 1}, "
-            f"got {termination}")
+    require(isinstance(termination, (int, np.integer)) and 0 <= termination < len(spec),
+            f"must be a layer index 0..{len(spec) - 1}, got {termination}", argument="termination")
     return [list(row) for row in spec[termination:]] + [list(row) for row in spec[:termination]]
 
 
@@ -191,3 +223,80 @@ def exact(spec: Sequence[Sequence[float]], E_h: float, rho_h: float, omega: floa
     if cells is None:
         return laminate1d.single_boundary(layers, omega, E_h, rho_h)
     return laminate1d.slab(layers, cells, omega, (E_h, rho_h))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepOptions:
+    """A frequency sweep of :func:`transmission_sweep`: ``kind`` one of :data:`KINDS`, ``cells`` the slab
+    thickness in periods (``double``), ``frequencies`` the angular frequencies ω."""
+
+    kind: str
+    cells: int
+    frequencies: np.ndarray
+
+    def __post_init__(self):
+        require(self.kind in KINDS, f"unknown {{argument}} '{self.kind}' (known: {', '.join(KINDS)})",
+                argument="kind")
+        require(isinstance(self.cells, int) and self.cells >= 1, f"must be ≥ 1, got {self.cells}", argument="cells")
+        require(len(self.frequencies) > 0 and bool(np.all(np.asarray(self.frequencies) > 0)), "must be positive",
+                argument="frequencies")
+
+    @property
+    def single(self) -> bool:
+        return self.kind == "single"
+
+
+@dataclass(frozen=True)
+class TransmissionRow:
+    """One frequency: model and exact energy transmission, the model's energy balance ``|R|² + T_E`` and flux
+    mismatch, ``|R|`` of both, and the number of propagating waves the model transmits."""
+
+    omega: float
+    exact: float
+    model: float
+    energy_balance: float
+    R_exact: float
+    R_model: float
+    flux_mismatch: float
+    propagating_transmitted: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class TransmissionSweep:
+    """The rows of a sweep of :data:`KINDS` ``kind`` and the mean seconds per frequency of the ``model`` and the
+    ``exact`` solves."""
+
+    kind: str
+    rows: list[TransmissionRow]
+    seconds_per_frequency: dict[str, float]
+
+    def summary(self) -> dict[str, float]:
+        """Max and rms ``|T_model − T_exact|``, max ``|energy balance − 1|``, max flux mismatch."""
+        diff = np.array([r.model - r.exact for r in self.rows])
+        return {"max_abs_T_error": float(np.max(np.abs(diff))), "rms_T_error": float(np.sqrt(np.mean(diff ** 2))),
+                "max_energy_balance_error": float(max(abs(r.energy_balance - 1) for r in self.rows)),
+                "max_flux_mismatch": float(max(r.flux_mismatch for r in self.rows))}
+
+
+def transmission_sweep(homogeneous: Model, metamaterial: Model, media: Media,
+                       options: SweepOptions) -> TransmissionSweep:
+    """Scattering by the model (``homogeneous | metamaterial``, or a slab of ``options.cells`` periods between
+    two homogeneous half-spaces) against the exact fine-scale answer, frequency by frequency."""
+    models = [homogeneous, metamaterial] if options.single else [homogeneous, metamaterial, homogeneous]
+    interfaces = [0.0] if options.single else [0.0, float(options.cells)]
+    cells = None if options.single else options.cells
+    rows, timings = [], Timings()
+    for w in options.frequencies:
+        with timings.stage("model"):
+            m = solve(models, interfaces, float(w))
+        with timings.stage("exact"):
+            e = exact(media.layers, media.E_h, media.rho_h, float(w), cells, media.termination)
+        rows.append(TransmissionRow(
+            omega=float(w), exact=e.T_E, model=m.T_E, energy_balance=m.energy_balance, R_exact=abs(e.R),
+            R_model=abs(m.R), flux_mismatch=m.flux_mismatch,
+            propagating_transmitted=sum(1 for mode in m.modes if mode.region == len(models) - 1 and mode.propagating)))
+    seconds = {name: timings.seconds[name] / len(rows) for name in ("model", "exact")}
+    return TransmissionSweep(options.kind, rows, seconds)

@@ -1,21 +1,22 @@
 """Time domain: a pulse crossing the interface between a homogeneous bar (``x < 0``) and the metamaterial
-(``x > 0``), solved with dolfinx for the real-space model and for the fine-scale laminate (theory.md §10.2).
+(``x > 0``), solved with dolfinx for the real-space model and for the fine-scale laminate (theory.md §10.7).
 
 Model (single band, ``N ≤ 2``), from the Lagrangian of theory.md §10.2: ``M ü + K u = 0`` with
 
     M(w, v) = ∫ ρ_0 w v + ρ_1 w' v' + B_{ρ_2}(w, v),   K(u, v) = ∫ E_1 u' v' + B_{E_2}(u, v),
 
-``B_a`` the C0 interior-penalty form of ``∫ a u'' v''`` on P2 (Engel et al. 2002): broken ``∫ a u'' v''`` minus
-the consistency terms ``{a u''}[[v']] + {a v''}[[u']]`` plus ``α a/h [[u']][[v']]`` on the facets inside the
-metamaterial. The interface facet carries none of them, which imposes the mixed-order natural conditions
-``[u] = [τ_0] = 0``, ``τ_1 = 0`` (right side). The coefficients are piecewise constant: ``(ρ_h, E_h)`` on the
-left, the fitted ``(ρ̄, Ē, ρ_1, E_2, ρ_2)`` on the right. Fine scale: ``M = ∫ ρ w v``, ``K = ∫ E u' v'`` on the
-actual layers. Both are integrated by Newmark's average-acceleration rule, which conserves the discrete energy
-``½ vᵀMv + ½ uᵀKu`` exactly (to round-off).
+``B_a`` the C0 interior-penalty form of ``∫ a u'' v''`` on P2 (:mod:`fem_homog.forms.interior_penalty`) on the
+facets inside the metamaterial. The interface facet carries no facet term, which imposes the mixed-order natural
+conditions ``[u] = [τ_0] = 0``, ``τ_1 = 0`` (right side). The coefficients are piecewise constant: ``(ρ_h, E_h)``
+on the left, the fitted ``(ρ̄, Ē, ρ_1, E_2, ρ_2)`` on the right. Fine scale: ``M = ∫ ρ w v``, ``K = ∫ E u' v'`` on
+the actual layers (forms of :mod:`fem_homog.forms.real_space`). Both are integrated by Newmark's
+average-acceleration rule, which conserves the discrete energy ``½ vᵀMv + ½ uᵀKu`` exactly (to round-off).
+Serial by design (``MPI.COMM_SELF``, scipy's sparse LU).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,24 +25,64 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
-import ufl
+
+from fem_homog.core.errors import require
+from fem_homog.core.logging import log
+from fem_homog.forms import real_space
+from fem_homog.multiband import plots, scattering
+from fem_homog.multiband.fem1d import assemble_real, line_mesh, piecewise, stack
+from fem_homog.multiband.model import Model, classical
+from fem_homog.multiband.scattering import Media
 
 import dolfinx.fem
 
-from fem_homog.cli.driver import Config
-from fem_homog.core.logging import log
-from fem_homog.core.errors import require
-from fem_homog.multiband import plots, scattering
-from fem_homog.multiband.fem1d import line_mesh, piecewise, stack, to_scipy
-from fem_homog.multiband.model import Model, classical
 
-PENALTY = 10.0  # α of the C0 interior-penalty terms (P2); coercive for α ≳ 4 in 1D
+@dataclass(frozen=True, kw_only=True)
+class PulseOptions:
+    """A pulse study (:func:`pulse_study`): carrier ``omega`` and Gaussian ``width`` of the incident pulse, which
+    starts at ``x = −length/2``; ``length`` of the homogeneous side, ``cells`` of the laminate; final ``time``
+    and Newmark step ``dt``; mesh sizes ``h_model`` (P2 + C0-IP) and ``h_fine`` (Lagrange of ``degree``);
+    number of ``snapshots`` recorded (evenly spaced, the last at the final time)."""
+
+    omega: float
+    width: float
+    cells: int
+    length: float
+    time: float
+    dt: float
+    h_model: float
+    h_fine: float
+    degree: int
+    snapshots: int
+
+    def __post_init__(self):
+        for name in ("omega", "width", "length", "dt", "h_model", "h_fine"):
+            value = getattr(self, name)
+            require(value > 0, f"must be positive, got {value}", argument=name)
+        require(self.time > self.dt, f"must be longer than one step (dt = {self.dt}), got {self.time}",
+                argument="time")
+        for name in ("cells", "degree", "snapshots"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= 1, f"must be an integer ≥ 1, got {value}", argument=name)
+
+    @property
+    def start(self) -> float:
+        """Centre of the pulse at ``t = 0``."""
+        return -0.5 * self.length
+
+    @property
+    def steps(self) -> int:
+        return int(round(self.time / self.dt))
+
+    @property
+    def snapshot_steps(self) -> list[int]:
+        return sorted({int(round(s)) for s in np.linspace(0, self.steps, self.snapshots)})
 
 
 @dataclass
-class Discretization:
-    """Real symmetric ``M``, ``K`` and their parts on ``x > 0`` (``M_right``, ``K_right``), dof coordinates
-    (1D: ``x``; 2D: ``(x, y)`` rows) and, optionally, the function space (to write fields)."""
+class PulseDiscretization:
+    """Real symmetric ``M``, ``K`` of ``M ü + K u = 0`` and their parts on ``x > 0`` (``M_right``, ``K_right``),
+    dof coordinates (1D: ``x``; 2D: ``(x, y)`` rows) and, optionally, the function space (to write fields)."""
 
     M: scipy.sparse.csr_matrix
     K: scipy.sparse.csr_matrix
@@ -51,73 +92,52 @@ class Discretization:
     space: dolfinx.fem.FunctionSpace | None = None
 
 
-def _real(form) -> scipy.sparse.csr_matrix:
-    A = to_scipy(form).real.tocsr()
-    A.eliminate_zeros()  # the parts on x > 0 store the zero blocks of x < 0
-    return A
-
-
-def _interior_penalty(a: dolfinx.fem.Function, inside: dolfinx.fem.Function, u, v) -> ufl.Form:
-    """C0-IP form of ``∫ a u'' v''`` with facet terms only where both neighbours are ``inside``."""
-    mesh = a.function_space.mesh
-    n, h = ufl.FacetNormal(mesh), ufl.CellDiameter(mesh)
-    d2u, d2v = ufl.div(ufl.grad(u)), ufl.div(ufl.grad(v))
-    ju, jv = ufl.jump(ufl.grad(u), n), ufl.jump(ufl.grad(v), n)
-    both = inside("+") * inside("-")
-    return (ufl.inner(a * d2u, d2v) * ufl.dx
-            - both * (ufl.inner(ufl.avg(a * d2u), jv) + ufl.inner(ju, ufl.avg(a * d2v))) * ufl.dS
-            + both * PENALTY / ufl.avg(h) * ufl.avg(a) * ufl.inner(ju, jv) * ufl.dS)
-
-
 def model_coefficients(model: Model) -> dict[str, float]:
     """``ρ_0, E_1, ρ_1, E_2, ρ_2`` of a single-band model of order ≤ 2 (zeros where absent)."""
-    require(model.time_order == 1, "the time-domain solver handles single-band models (model.bands = 1)")
-    require(model.order <= 2, f"the time-domain solver handles orders N ≤ 2, got N = {model.order}")
+    require(model.time_order == 1, f"must be a single-band model (time order 1), got time order {model.time_order}",
+            argument="model")
+    require(model.order <= 2, f"must have order N ≤ 2 for the time-domain solver, got N = {model.order}",
+            argument="model")
     C = np.zeros((3, 2))
     C[:model.order + 1] = model.C
     return {"rho0": -C[0, 1], "E1": C[1, 0], "rho1": -C[1, 1], "E2": C[2, 0], "rho2": -C[2, 1]}
 
 
 def model_discretization(model: Model, E_h: float, rho_h: float, length_left: float, length_right: float,
-                         h: float) -> Discretization:
-    """P2 + C0-IP matrices of the homogeneous bar on ``[−length_left, 0]`` and the model on
-    ``[0, length_right]``."""
+                         h: float) -> PulseDiscretization:
+    """P2 + C0-IP matrices (:func:`~fem_homog.forms.real_space.bar_model`) of the homogeneous bar on
+    ``[−length_left, 0]`` and the model on ``[0, length_right]``."""
     breaks = [-length_left, 0.0, length_right]
     mesh = line_mesh(breaks, h)
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", 2))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     right = model_coefficients(model)
     left = {**dict.fromkeys(right, 0.0), "rho0": rho_h, "E1": E_h}
     inside = piecewise(mesh, breaks, [0.0, 1.0])
 
-    def forms(lhs: dict, rhs: dict):
-        c = {key: piecewise(mesh, breaks, [lhs[key], rhs[key]]) for key in rhs}
-        M = (ufl.inner(c["rho0"] * u, v) * ufl.dx + ufl.inner(c["rho1"] * u.dx(0), v.dx(0)) * ufl.dx
-             + _interior_penalty(c["rho2"], inside, u, v))
-        K = ufl.inner(c["E1"] * u.dx(0), v.dx(0)) * ufl.dx + _interior_penalty(c["E2"], inside, u, v)
-        return _real(M), _real(K)
+    def matrices(lhs: dict, rhs: dict):
+        M, K = real_space.bar_model(V, {key: piecewise(mesh, breaks, [lhs[key], rhs[key]]) for key in rhs}, inside)
+        return assemble_real(M), assemble_real(K)
 
-    M, K = forms(left, right)
-    M_right, K_right = forms(dict.fromkeys(right, 0.0), right)
-    return Discretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, 0].copy())
+    M, K = matrices(left, right)
+    M_right, K_right = matrices(dict.fromkeys(right, 0.0), right)
+    return PulseDiscretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, 0].copy())
 
 
 def fine_discretization(spec: Sequence[Sequence[float]], cells: int, E_h: float, rho_h: float,
-                        length_left: float, h: float, degree: int = 2) -> Discretization:
+                        length_left: float, h: float, degree: int = 2) -> PulseDiscretization:
     """Lagrange matrices of the homogeneous bar on ``[−length_left, 0]`` and ``cells`` periods of the laminate."""
     breaks, E, rho = stack(spec, cells)
     breaks = [-length_left] + breaks
     mesh = line_mesh(breaks, h)
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
 
-    def forms(E_left: float, rho_left: float):
+    def matrices(E_left: float, rho_left: float):
         Ef, rf = piecewise(mesh, breaks, [E_left] + E), piecewise(mesh, breaks, [rho_left] + rho)
-        return _real(ufl.inner(rf * u, v) * ufl.dx), _real(ufl.inner(Ef * u.dx(0), v.dx(0)) * ufl.dx)
+        return assemble_real(real_space.mass(V, rf)), assemble_real(real_space.stiffness(V, Ef))
 
-    M, K = forms(E_h, rho_h)
-    M_right, K_right = forms(0.0, 0.0)
-    return Discretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, 0].copy())
+    M, K = matrices(E_h, rho_h)
+    M_right, K_right = matrices(0.0, 0.0)
+    return PulseDiscretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, 0].copy())
 
 
 def gaussian_pulse(x: np.ndarray, x0: float, omega: float, c: float, width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +161,7 @@ class History:
     seconds: float = 0.0
 
 
-def newmark(disc: Discretization, u: np.ndarray, v: np.ndarray, dt: float, steps: int,
+def newmark(disc: PulseDiscretization, u: np.ndarray, v: np.ndarray, dt: float, steps: int,
             snapshot_steps: Sequence[int]) -> History:
     """Average-acceleration Newmark (β = 1/4, γ = 1/2) for ``M ü + K u = 0``."""
     start = time.perf_counter()
@@ -182,50 +202,82 @@ def spectral_transmission(transmission, omega: float, c: float, width: float, co
     return float(np.trapezoid(values * spectrum, q) / np.trapezoid(spectrum, q))
 
 
-def pulse_study(config: Config, model: Model, out: Path | None) -> dict:
-    """Run the model and the fine-scale laminate for the same pulse; compare energies and pulse shapes.
+@dataclass(frozen=True, kw_only=True)
+class RunReport:
+    """One Newmark run: ``dofs``, ``steps``, wall ``seconds``, relative ``energy_drift`` (max over the steps) and
+    the fraction of the initial energy found on ``x > 0`` at the end (``transmitted_energy``)."""
 
-    Returns energy drifts, transmitted energy fractions (time domain, and the spectral average of the
-    frequency-domain ``T_E`` they must reproduce), the relative L2 differences model − fine of the reflected
-    (``x < 0``) and transmitted (``x > 0``) pulses at the final time, and the fine/model wall-time ratio.
-    """
-    td, spec = config["timedomain"], config["laminate"]["layers"]
-    E_h, rho_h = config["homogeneous"]["E"], config["homogeneous"]["rho"]
-    require(td["dt"] > 0 and td["time"] > td["dt"], "timedomain.dt and timedomain.time must be positive")
-    require(td["length"] > 0 and td["cells"] >= 1, "timedomain.length and timedomain.cells must be positive")
-    c_h = np.sqrt(E_h / rho_h)
-    x0 = -0.5 * td["length"]
-    steps = int(round(td["time"] / td["dt"]))
-    snaps = sorted({int(round(s)) for s in np.linspace(0, steps, td["snapshots"])})
+    dofs: int
+    steps: int
+    seconds: float
+    energy_drift: float
+    transmitted_energy: float
+
+    @classmethod
+    def of(cls, disc: PulseDiscretization, hist: History) -> RunReport:
+        e = np.array(hist.energy)
+        return cls(dofs=disc.M.shape[0], steps=len(hist.times) - 1, seconds=hist.seconds,
+                   energy_drift=float(np.max(np.abs(e - e[0])) / e[0]),
+                   transmitted_energy=float(hist.energy_right[-1] / e[0]))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PulseStudy:
+    """Model against fine scale for one pulse: the spectral averages of the frequency-domain ``T_E`` the
+    transmitted energies must reproduce (``model``, ``exact``), a :class:`RunReport` per run, the relative L2
+    differences model − fine of the reflected (``x < 0``) and transmitted (``x > 0``) fields at the final time,
+    and the fine/model wall-time ratio ``speedup``."""
+
+    spectral_transmission: dict[str, float]
+    model: RunReport
+    fine: RunReport
+    reflected_pulse_difference: float
+    transmitted_pulse_difference: float
+    speedup: float
+
+    def to_dict(self) -> dict:
+        return {"spectral_transmission": dict(self.spectral_transmission), "model": self.model.to_dict(),
+                "fine": self.fine.to_dict(), "reflected_pulse_difference": self.reflected_pulse_difference,
+                "transmitted_pulse_difference": self.transmitted_pulse_difference, "speedup": self.speedup}
+
+
+def pulse_differences(model_final: np.ndarray, fine_final: np.ndarray, left: np.ndarray) -> dict[str, float]:
+    """``{reflected,transmitted}_pulse_difference``: relative L2 differences of the final model field (given at
+    the fine dofs) and the fine field, on the dofs ``left`` of the interface and on the others."""
+    out = {}
+    for side, mask in (("reflected", left), ("transmitted", ~left)):
+        uf = fine_final[mask]
+        out[f"{side}_pulse_difference"] = float(np.linalg.norm(model_final[mask] - uf)
+                                                / max(np.linalg.norm(uf), 1e-300))
+    return out
+
+
+def pulse_study(model: Model, media: Media, options: PulseOptions, *, out: Path | None = None) -> PulseStudy:
+    """Run the model and the fine-scale laminate for the same pulse; compare energies and pulse shapes
+    (theory.md §10.7). ``out``: write ``timedomain.png`` (snapshots) there."""
+    E_h, rho_h, c_h = media.E_h, media.rho_h, media.wave_speed
+    o = options
+    discs = {"model": model_discretization(model, E_h, rho_h, o.length, o.cells, o.h_model),
+             "fine": fine_discretization(media.layers, o.cells, E_h, rho_h, o.length, o.h_fine, o.degree)}
     runs = {}
-    for name, disc in (("model", model_discretization(model, E_h, rho_h, td["length"], td["cells"], td["h_model"])),
-                       ("fine", fine_discretization(spec, td["cells"], E_h, rho_h, td["length"], td["h_fine"],
-                                                    td["degree"]))):
-        u0, v0 = gaussian_pulse(disc.x, x0, td["omega"], c_h, td["width"])
-        log(f"  time domain, {name}: {disc.M.shape[0]} dofs, {steps} steps")
-        runs[name] = (disc, newmark(disc, u0, v0, td["dt"], steps, snaps))
+    for name, disc in discs.items():
+        u0, v0 = gaussian_pulse(disc.x, o.start, o.omega, c_h, o.width)
+        log(f"  time domain, {name}: {disc.M.shape[0]} dofs, {o.steps} steps")
+        runs[name] = (disc, newmark(disc, u0, v0, o.dt, o.steps, o.snapshot_steps))
     hom = classical(E_h, rho_h)
     spectral = {
-        "model": spectral_transmission(lambda w: scattering.solve([hom, model], [0.0], w).T_E, td["omega"], c_h,
-                                       td["width"]),
-        "exact": spectral_transmission(lambda w: scattering.exact(spec, E_h, rho_h, w, None).T_E, td["omega"],
-                                       c_h, td["width"])}
-    result = {"spectral_transmission": spectral}
-    for name, (disc, hist) in runs.items():
-        e = np.array(hist.energy)
-        result[name] = {"dofs": disc.M.shape[0], "steps": steps, "seconds": hist.seconds,
-                        "energy_drift": float(np.max(np.abs(e - e[0])) / e[0]),
-                        "transmitted_energy": float(hist.energy_right[-1] / e[0])}
+        "model": spectral_transmission(lambda w: scattering.solve([hom, model], [0.0], w).T_E, o.omega, c_h, o.width),
+        "exact": spectral_transmission(lambda w: scattering.exact(media.layers, E_h, rho_h, w, None).T_E, o.omega,
+                                       c_h, o.width)}
     (dm, hm), (df, hf) = runs["model"], runs["fine"]
-    left = df.x < 0
     order_m, order_f = np.argsort(dm.x), np.argsort(df.x)
     um = np.interp(df.x, dm.x[order_m], hm.snapshots[-1][order_m])
-    for side, mask in (("reflected", left), ("transmitted", ~left)):
-        uf = hf.snapshots[-1][mask]
-        result[f"{side}_pulse_difference"] = float(np.linalg.norm(um[mask] - uf) / max(np.linalg.norm(uf), 1e-300))
-    result["speedup"] = hf.seconds / hm.seconds
     if out is not None:
         plots.plot_snapshots(dm.x[order_m], [s[order_m] for s in hm.snapshots], df.x[order_f],
-                             [s[order_f] for s in hf.snapshots], [hm.times[s] for s in snaps], 0.0,
+                             [s[order_f] for s in hf.snapshots], [hm.times[s] for s in o.snapshot_steps], 0.0,
                              out / "timedomain.png")
-    return result
+    return PulseStudy(spectral_transmission=spectral, model=RunReport.of(dm, hm), fine=RunReport.of(df, hf),
+                      **pulse_differences(um, hf.snapshots[-1], df.x < 0), speedup=hf.seconds / hm.seconds)

@@ -1,6 +1,6 @@
 """2D time domain: a pulse crossing the straight interface ``x = 0`` between a homogeneous medium (``x < 0``) and
 the laminate (``x > 0``), solved with dolfinx for the 2D real-space model and for the fine-scale layers
-(theory.md §10.2, §10.5).
+(theory.md §10.5, §10.7).
 
 Frame: ``x`` normal to the interface, ``y`` along it; a strip ``0 < y < H`` with mirror walls (``∂_y u = 0``:
 natural for the second-order terms, imposed by Nitsche's terms for the fourth-order ones), on which the
@@ -16,11 +16,12 @@ terms ``(∂_x^a ∂_y^b u)²`` give ``M ü + K u = 0`` with
     K(u, v) = Σ_{a+b=1} ∫ C[a,b,0] ∂^{ab}u ∂^{ab}v + B_W(u, v),   W = [[C[2,0,0], C[1,1,0]/2], [·, C[0,2,0]]],
     M(u, v) = ∫ −C[0,0,1] u v + Σ_{a+b=1} ∫ −C[a,b,1] ∂^{ab}u ∂^{ab}v + B_W(u, v),   W from −C[·,·,1],
 
-``B_W`` the C0 interior-penalty form of ``∫ Σ_ij W_ij ∂_ij u ∂_ij v`` on Q2 (Engel et al. 2002): broken Hessian
-term, minus ``{(W∘∇²u)_nn}[[∂_n v]]`` and its transpose, plus ``α {W_nn} / h_n [[∂_n u]][[∂_n v]]`` (``h_n`` the
-cell size normal to the facet) on the facets inside the metamaterial and, with ``[[∂_n u]] → ∂_n u``, on the
-walls. As in 1D (:mod:`fem_homog.multiband.timedomain`), the interface carries no facet term: the natural
-mixed-order conditions. On the rectangular Q2 grid a field uniform in ``y`` reproduces the 1D discretization exactly.
+``B_W`` the C0 interior-penalty form of ``∫ Σ_ij W_ij ∂_ij u ∂_ij v`` on Q2
+(:func:`fem_homog.forms.interior_penalty.hessian_form_2d`): broken Hessian term, minus
+``{(W∘∇²u)_nn}[[∂_n v]]`` and its transpose, plus ``α {W_nn} / h_n [[∂_n u]][[∂_n v]]`` (``h_n`` the cell size
+normal to the facet) on the facets inside the metamaterial and, with ``[[∂_n u]] → ∂_n u``, on the walls. As in
+1D (:mod:`fem_homog.multiband.timedomain`), the interface carries no facet term: the natural mixed-order
+conditions. On the rectangular Q2 grid a field uniform in ``y`` reproduces the 1D discretization exactly.
 Fine scale: ``M = ∫ ρ u v``, ``K = ∫ E ∇u·∇v`` on the resolved layers. Both are integrated by Newmark's average
 acceleration (:func:`~fem_homog.multiband.timedomain.newmark`), which conserves ``½ vᵀMv + ½ uᵀKu`` to round-off.
 Serial by design (``MPI.COMM_SELF``, scipy's sparse LU).
@@ -28,27 +29,39 @@ Serial by design (``MPI.COMM_SELF``, scipy's sparse LU).
 
 from __future__ import annotations
 
-import time
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import scipy.interpolate
-import ufl
 from mpi4py import MPI
+
+from fem_homog.core.errors import require
+from fem_homog.core.logging import log
+from fem_homog.core.timing import Timings
+from fem_homog.forms import real_space
+from fem_homog.multiband import oblique, plots, scattering
+from fem_homog.multiband.fem1d import assemble_real, line_nodes, piecewise, stack
+from fem_homog.multiband.modematching import TransverseProblem
+from fem_homog.multiband.scattering import Media
+from fem_homog.multiband.timedomain import (
+    History,
+    PulseDiscretization,
+    PulseOptions,
+    PulseStudy,
+    RunReport,
+    newmark,
+    pulse_differences,
+    spectral_transmission,
+)
+from fem_homog.output.results import write_fields
 
 import basix.ufl
 import dolfinx.fem
 import dolfinx.mesh
-
-from fem_homog.cli.driver import Config
-from fem_homog.core.logging import log
-from fem_homog.core.errors import require
-from fem_homog.output.results import write_fields
-from fem_homog.multiband import oblique, plots, scattering
-from fem_homog.multiband.fem1d import line_nodes, piecewise, stack
-from fem_homog.multiband.modematching import TransverseProblem
-from fem_homog.multiband.timedomain import PENALTY, Discretization, History, _real, newmark, spectral_transmission
+import ufl
 
 HESSIAN = ((2, 0), (1, 1), (0, 2))
 GRADIENT = ((1, 0), (0, 1))
@@ -74,30 +87,6 @@ def _cell_extent(mesh: dolfinx.mesh.Mesh, axis: int) -> dolfinx.fem.Function:
     return f
 
 
-def hessian_penalty(W: ufl.core.expr.Expr, inside: dolfinx.fem.Function, walls: ufl.Measure, u, v) -> ufl.Form:
-    """C0-IP form of ``∫ Σ_ij W_ij ∂_ij u ∂_ij v`` (``W_ij ≥ 0``) with facet terms only where both neighbours
-    are ``inside``, and the mirror condition ``∂_n u = 0`` imposed by the same (Nitsche) terms on the ``walls``
-    (with the natural third-order condition, it makes ``cos(k_2 y)`` a transverse mode of the strip). The
-    penalty weight ``W_nn`` is the one the consistency term ``(W∘∇²u)_nn = W_nn ∂_nn u`` needs on the
-    axis-aligned facets of the grid (and the 1D ``a`` for fields uniform in ``y``)."""
-    mesh = inside.function_space.mesh
-    n = ufl.FacetNormal(mesh)
-    hx, hy = _cell_extent(mesh, 0), _cell_extent(mesh, 1)
-    WHu, WHv = ufl.elem_mult(W, ufl.grad(ufl.grad(u))), ufl.elem_mult(W, ufl.grad(ufl.grad(v)))
-
-    def facet_terms(ju, jv, WHu_nn, WHv_nn, W_nn, h):
-        return -ufl.inner(WHu_nn, jv) - ufl.inner(ju, WHv_nn) + PENALTY / h * W_nn * ufl.inner(ju, jv)
-
-    h_normal = ufl.avg(hx) * n("+")[0] ** 2 + ufl.avg(hy) * n("+")[1] ** 2
-    interior = facet_terms(ufl.jump(ufl.grad(u), n), ufl.jump(ufl.grad(v), n),
-                           ufl.avg(ufl.dot(ufl.dot(WHu, n), n)), ufl.avg(ufl.dot(ufl.dot(WHv, n), n)),
-                           ufl.avg(ufl.dot(ufl.dot(W, n), n)), h_normal)
-    wall = facet_terms(ufl.dot(ufl.grad(u), n), ufl.dot(ufl.grad(v), n), ufl.dot(ufl.dot(WHu, n), n),
-                       ufl.dot(ufl.dot(WHv, n), n), ufl.dot(ufl.dot(W, n), n), hy)
-    return (ufl.inner(WHu, ufl.grad(ufl.grad(v))) * ufl.dx + inside("+") * inside("-") * interior * ufl.dS
-            + wall * walls)
-
-
 def _walls(mesh: dolfinx.mesh.Mesh, height: float) -> ufl.Measure:
     """``ds`` over the walls ``y = 0`` and ``y = height``."""
     fdim = mesh.topology.dim - 1
@@ -107,22 +96,14 @@ def _walls(mesh: dolfinx.mesh.Mesh, height: float) -> ufl.Measure:
     return ufl.Measure("ds", domain=mesh, subdomain_data=tags)(1)
 
 
-def _model_form(c: dict, inside: dolfinx.fem.Function, walls: ufl.Measure, u, v) -> ufl.Form:
-    """``Σ_{a+b≤1} ∫ c_ab ∂^{ab}u ∂^{ab}v + B_W`` for DG0 coefficients ``c[(a, b)]``."""
-    form = ufl.inner(c[0, 0] * u, v) * ufl.dx
-    for axis, key in enumerate(GRADIENT):
-        form += ufl.inner(c[key] * u.dx(axis), v.dx(axis)) * ufl.dx
-    W = ufl.as_matrix([[c[2, 0], c[1, 1] / 2], [c[1, 1] / 2, c[0, 2]]])
-    return form + hessian_penalty(W, inside, walls, u, v)
-
-
 def model_parts(C2: np.ndarray, orientation: str) -> tuple[dict, dict]:
     """Stiffness and mass coefficients ``{(a, b): value}`` (``x`` normal) of a single-band 2D model of order
     ≤ 2 (theory.md §10.5)."""
     C = oblique.normal_first(np.asarray(C2, dtype=float), orientation)
-    require(C.shape[2] == 2, "the 2D time-domain solver handles single-band models (model.bands = 1)")
+    require(C.shape[2] == 2, f"must be a single-band model (time order 1), got time order {C.shape[2] - 1}",
+            argument="C2")
     a, b = np.meshgrid(np.arange(C.shape[0]), np.arange(C.shape[1]), indexing="ij")
-    require(not np.any(C[a + b > 2]), "the 2D time-domain solver handles models of order ≤ 2")
+    require(not np.any(C[a + b > 2]), "must be a model of order ≤ 2 for the 2D time-domain solver", argument="C2")
     keys = [(0, 0), *GRADIENT, *HESSIAN]
     pad = np.zeros((3, 3, 2))
     pad[:C.shape[0], :C.shape[1]] = C[:3, :3]
@@ -130,32 +111,31 @@ def model_parts(C2: np.ndarray, orientation: str) -> tuple[dict, dict]:
 
 
 def model_discretization(C2: np.ndarray, orientation: str, E_h: float, rho_h: float, length_left: float,
-                         length_right: float, height: float, h: float) -> Discretization:
-    """Q2 + C0-IP matrices of the homogeneous medium on ``[−length_left, 0] × [0, height]`` and the model on
-    ``[0, length_right] × [0, height]``."""
+                         length_right: float, height: float, h: float) -> PulseDiscretization:
+    """Q2 + C0-IP matrices (:func:`~fem_homog.forms.real_space.strip_model`) of the homogeneous medium on
+    ``[−length_left, 0] × [0, height]`` and the model on ``[0, length_right] × [0, height]``."""
     breaks = [-length_left, 0.0, length_right]
     mesh = rectangle_mesh(line_nodes(breaks, h), line_nodes([0.0, height], h))
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", 2))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     inside = piecewise(mesh, breaks, [0.0, 1.0])
-    walls = _walls(mesh, height)
+    walls, hx, hy = _walls(mesh, height), _cell_extent(mesh, 0), _cell_extent(mesh, 1)
     stiff, mass = model_parts(C2, orientation)
     zero = dict.fromkeys(stiff, 0.0)
     left_stiff, left_mass = {**zero, (1, 0): E_h, (0, 1): E_h}, {**zero, (0, 0): rho_h}
 
     def matrix(lhs: dict, rhs: dict):
-        return _real(_model_form({k: piecewise(mesh, breaks, [lhs[k], rhs[k]]) for k in rhs}, inside, walls, u, v))
+        c = {k: piecewise(mesh, breaks, [lhs[k], rhs[k]]) for k in rhs}
+        return assemble_real(real_space.strip_model(V, c, inside, walls, hx, hy))
 
-    return Discretization(matrix(left_mass, mass), matrix(left_stiff, stiff), matrix(zero, mass), matrix(zero, stiff),
-                          V.tabulate_dof_coordinates()[:, :2].copy(), V)
+    return PulseDiscretization(matrix(left_mass, mass), matrix(left_stiff, stiff), matrix(zero, mass),
+                               matrix(zero, stiff), V.tabulate_dof_coordinates()[:, :2].copy(), V)
 
 
 def fine_discretization(spec: Sequence[Sequence[float]], orientation: str, cells: int, E_h: float, rho_h: float,
-                        length_left: float, height: float, h: float, degree: int = 2) -> Discretization:
+                        length_left: float, height: float, h: float, degree: int = 2) -> PulseDiscretization:
     """Lagrange (Q``degree``) matrices of the homogeneous medium on ``x < 0`` and ``cells`` periods of the
     resolved laminate on ``x > 0``, layers ``parallel`` (stacked along ``x``) or ``normal`` (along ``y``)."""
-    require(orientation in oblique.ORIENTATIONS,
-            f"unknown timedomain.orientation '{orientation}' (known: {', '.join(oblique.ORIENTATIONS)})")
+    oblique.check_orientation(orientation)
     if orientation == "parallel":
         x_breaks, E, rho = stack(spec, cells)
         x_breaks = [-length_left] + x_breaks
@@ -166,7 +146,6 @@ def fine_discretization(spec: Sequence[Sequence[float]], orientation: str, cells
         y_nodes = line_nodes([0.0] + [y for y in y_breaks if 0 < y < height] + [height], h)
     mesh = rectangle_mesh(line_nodes(x_breaks, h), y_nodes)
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
-    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     left = piecewise(mesh, x_breaks[:1] + [0.0, x_breaks[-1]], [1.0, 0.0]).x.array.real > 0.5
 
     def coefficient(layers: list[float], value_left: float) -> dolfinx.fem.Function:
@@ -176,14 +155,13 @@ def fine_discretization(spec: Sequence[Sequence[float]], orientation: str, cells
         f.x.array[left] = value_left
         return f
 
-    def forms(E_left: float, rho_left: float):
+    def matrices(E_left: float, rho_left: float):
         Ef, rf = coefficient(E, E_left), coefficient(rho, rho_left)
-        return (_real(ufl.inner(rf * u, v) * ufl.dx),
-                _real(ufl.inner(Ef * ufl.grad(u), ufl.grad(v)) * ufl.dx))
+        return assemble_real(real_space.mass(V, rf)), assemble_real(real_space.stiffness(V, Ef))
 
-    M, K = forms(E_h, rho_h)
-    M_right, K_right = forms(0.0, 0.0)
-    return Discretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, :2].copy(), V)
+    M, K = matrices(E_h, rho_h)
+    M_right, K_right = matrices(0.0, 0.0)
+    return PulseDiscretization(M, K, M_right, K_right, V.tabulate_dof_coordinates()[:, :2].copy(), V)
 
 
 def oblique_pulse(xy: np.ndarray, x0: float, omega: float, c: float, width: float,
@@ -217,96 +195,123 @@ def on_grid(xy: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarra
     return scipy.interpolate.RegularGridInterpolator((xs, ys), grid)(inside)
 
 
-def _strip(td: Config) -> tuple[float, float]:
-    """``(height, k_2)`` of the strip and transverse mode."""
-    height, mode = td["height"], td["mode"]
-    require(height > 0, f"timedomain.height must be positive, got {height}")
-    require(isinstance(mode, int) and mode >= 0, f"timedomain.mode must be an integer ≥ 0, got {mode}")
-    require(td["orientation"] != "normal" or abs(height - round(height)) < 1e-12,
-            "timedomain.height must be a whole number of periods for layers normal to the interface")
-    return float(height), mode * np.pi / height
+@dataclass(frozen=True, kw_only=True)
+class StripPulseOptions(PulseOptions):
+    """A 2D pulse study (:func:`pulse_study`): the options of the 1D study, layers ``orientation``-ed to the
+    interface, the strip ``height`` (a whole number of periods for layers ``normal`` to the interface), the
+    transverse ``mode`` ``m`` of the pulse ``cos(mπy/height)``, the mesh size ``mode_matching_h`` of the exact mode
+    matching (layers normal), and the 2D ``fit`` of the model (single band, order 1 or 2)."""
+
+    orientation: str
+    height: float
+    mode: int
+    mode_matching_h: float
+    fit: oblique.Fit2DOptions
+
+    def __post_init__(self):
+        super().__post_init__()
+        oblique.check_orientation(self.orientation)
+        require(self.height > 0, f"must be positive, got {self.height}", argument="height")
+        require(isinstance(self.mode, int) and self.mode >= 0, f"must be an integer ≥ 0, got {self.mode}",
+                argument="mode")
+        require(self.orientation != "normal" or abs(self.height - round(self.height)) < 1e-12,
+                "must be a whole number of periods for layers normal to the interface", argument="height")
+
+    @property
+    def k2(self) -> float:
+        """``k_2 = mπ / height``."""
+        return self.mode * np.pi / self.height
 
 
-def _exact_transmission(config: Config, k2: float):
-    spec, orientation = config["laminate"]["layers"], config["timedomain"]["orientation"]
-    E_h, rho_h = config["homogeneous"]["E"], config["homogeneous"]["rho"]
-    if orientation == "parallel":
-        return lambda w: oblique.exact_parallel(spec, E_h, rho_h, w, k2).T_E
-    problem = TransverseProblem(spec, E_h, rho_h, h=config["oblique"]["h"])
+def incidence(media: Media, options: StripPulseOptions) -> tuple[float, float]:
+    """``(k_2, θ)``: tangential wavenumber and angle of incidence (degrees, ``sin θ = k_2 c_h / ω``) of the
+    pulse; refuses an evanescent incident wave."""
+    k2, c_h = options.k2, media.wave_speed
+    require(options.omega / c_h > k2, f"gives k2 = {k2:.4g} ≥ ω/c_h, the incident wave is evanescent",
+            argument="mode")
+    return k2, float(np.degrees(np.arcsin(k2 * c_h / options.omega)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StripRunReport(RunReport):
+    """A 2D run: the 1D report, the ``assembly_seconds`` and the fraction of the initial energy left on
+    ``x < 0`` at the end (``reflected_energy``)."""
+
+    assembly_seconds: float
+    reflected_energy: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class StripPulseStudy(PulseStudy):
+    """The 2D study: the 1D comparison (runs as :class:`StripRunReport`) with the layers' ``orientation``, the
+    incidence ``k2`` and ``angle`` (degrees) and the 2D ``fit``."""
+
+    orientation: str
+    k2: float
+    angle: float
+    fit: oblique.Fit2D
+
+    def to_dict(self) -> dict:
+        return {"dim": 2, "orientation": self.orientation, "k2": self.k2, "angle": self.angle,
+                "fit": self.fit.to_dict(bands=False), **super().to_dict()}
+
+
+def _exact_transmission(media: Media, options: StripPulseOptions):
+    """``ω ↦ T_E(ω, k_2)`` of the fine scale: transfer matrix (layers parallel) or mode matching (normal)."""
+    k2 = options.k2
+    if options.orientation == "parallel":
+        return lambda w: oblique.exact_parallel(media.layers, media.E_h, media.rho_h, w, k2).T_E
+    problem = TransverseProblem(media.layers, media.E_h, media.rho_h, h=options.mode_matching_h)
     return lambda w: problem.solve(w, k2).T_E
 
 
-def _run(name: str, disc: Discretization, seconds: float, td: Config, x0: float, c: float, k2: float,
-         steps: int, snaps: list[int]) -> tuple[Discretization, History, dict]:
-    u0, v0 = oblique_pulse(disc.x, x0, td["omega"], c, td["width"], k2)
-    log(f"  time domain 2D, {name}: {disc.M.shape[0]} dofs, {steps} steps (assembly {seconds:.1f} s)")
-    hist = newmark(disc, u0, v0, td["dt"], steps, snaps)
-    e = np.array(hist.energy)
-    return disc, hist, {"dofs": disc.M.shape[0], "steps": steps, "seconds": hist.seconds,
-                        "assembly_seconds": seconds, "energy_drift": float(np.max(np.abs(e - e[0])) / e[0]),
-                        "transmitted_energy": float(hist.energy_right[-1] / e[0]),
-                        "reflected_energy": float((e[-1] - hist.energy_right[-1]) / e[0])}
+def _run(name: str, disc: PulseDiscretization, assembly_seconds: float, options: StripPulseOptions,
+         c: float) -> tuple[PulseDiscretization, History, StripRunReport]:
+    o = options
+    u0, v0 = oblique_pulse(disc.x, o.start, o.omega, c, o.width, o.k2)
+    log(f"  time domain 2D, {name}: {disc.M.shape[0]} dofs, {o.steps} steps (assembly {assembly_seconds:.1f} s)")
+    hist = newmark(disc, u0, v0, o.dt, o.steps, o.snapshot_steps)
+    e = hist.energy
+    report = StripRunReport(**RunReport.of(disc, hist).to_dict(), assembly_seconds=assembly_seconds,
+                            reflected_energy=float((e[-1] - hist.energy_right[-1]) / e[0]))
+    return disc, hist, report
 
 
-def _timed(build):
-    start = time.perf_counter()
-    disc = build()
-    return disc, time.perf_counter() - start
-
-
-def pulse_study(config: Config, out: Path | None) -> dict:
-    """The 2D pulse study: fit the 2D model (``model.order`` 1 or 2, ``oblique.samples``, ``oblique.k_t_max``),
-    run model and fine scale for the same pulse, compare energies and pulse shapes.
-
-    Returns the fit, the incidence (``k2``, angle), per run the dofs, seconds, energy drift and transmitted and
-    reflected energy fractions, the spectral average of the frequency-domain ``T_E(ω, k_2)`` (model: the
-    reduced 1D model of :func:`~fem_homog.multiband.oblique.reduce`; exact: transfer matrix or mode matching)
-    that the transmitted energies must reproduce, the relative L2 differences model − fine of the reflected
-    (``x < 0``) and transmitted (``x > 0``) fields at the final time, and the fine/model wall-time ratio.
+def pulse_study(media: Media, options: StripPulseOptions, *, out: Path | None = None) -> StripPulseStudy:
+    """The 2D pulse study: fit the 2D model (``options.fit``), run model and fine scale for the same pulse,
+    compare energies and pulse shapes (theory.md §10.7). The spectral averages are those of the
+    frequency-domain ``T_E(ω, k_2)`` (model: the reduced 1D model of :func:`~fem_homog.multiband.oblique.reduce`;
+    exact: transfer matrix or mode matching) that the transmitted energies must reproduce. ``out``: write
+    ``timedomain.png`` and the final fields ``timedomain_{model,fine}.bp`` there.
     """
-    td, ob, spec = config["timedomain"], config["oblique"], config["laminate"]["layers"]
-    E_h, rho_h = config["homogeneous"]["E"], config["homogeneous"]["rho"]
-    orientation = td["orientation"]
-    require(orientation in oblique.ORIENTATIONS,
-            f"unknown timedomain.orientation '{orientation}' (known: {', '.join(oblique.ORIENTATIONS)})")
-    require(td["dt"] > 0 and td["time"] > td["dt"], "timedomain.dt and timedomain.time must be positive")
-    require(td["length"] > 0 and td["cells"] >= 1, "timedomain.length and timedomain.cells must be positive")
-    height, k2 = _strip(td)
-    c_h = np.sqrt(E_h / rho_h)
-    require(td["omega"] / c_h > k2, f"timedomain.mode: k2 = {k2:.4g} ≥ ω/c_h, the incident wave is evanescent")
-    fit = oblique.fit(spec, 1, ob["samples"], ob["k_t_max"], False, config["fit"]["refine"], config["model"]["order"])
-    log(f"  time domain 2D ({orientation} layers, k2 = {k2:.4g}): 2D R_{2 * config['model']['order']} fit "
+    o, E_h, rho_h, c_h = options, media.E_h, media.rho_h, media.wave_speed
+    k2, angle = incidence(media, o)
+    fit = oblique.fit(media.layers, **dataclasses.asdict(o.fit))
+    log(f"  time domain 2D ({o.orientation} layers, k2 = {k2:.4g}): 2D R_{2 * o.fit.order} fit "
         f"error {fit.errors[0]:.2%}")
-    x0, steps = -0.5 * td["length"], int(round(td["time"] / td["dt"]))
-    snaps = sorted({int(round(s)) for s in np.linspace(0, steps, td["snapshots"])})
-    builds = {"model": lambda: model_discretization(fit.C2, orientation, E_h, rho_h, td["length"], td["cells"],
-                                                    height, td["h_model"]),
-              "fine": lambda: fine_discretization(spec, orientation, td["cells"], E_h, rho_h, td["length"], height,
-                                                  td["h_fine"], td["degree"])}
-    runs = {name: _run(name, *_timed(build), td, x0, c_h, k2, steps, snaps) for name, build in builds.items()}
-    hom = oblique.homogeneous_reduced(E_h, rho_h, k2)
-    reduced = oblique.reduce(fit.C2, orientation, k2)
+    builds = {"model": lambda: model_discretization(fit.C2, o.orientation, E_h, rho_h, o.length, o.cells, o.height,
+                                                    o.h_model),
+              "fine": lambda: fine_discretization(media.layers, o.orientation, o.cells, E_h, rho_h, o.length,
+                                                  o.height, o.h_fine, o.degree)}
+    timings, runs = Timings(), {}
+    for name, build in builds.items():
+        with timings.stage(name):
+            disc = build()
+        runs[name] = _run(name, disc, timings.seconds[name], o, c_h)
+    hom, reduced = oblique.homogeneous_reduced(E_h, rho_h, k2), oblique.reduce(fit.C2, o.orientation, k2)
     spectral = {"model": spectral_transmission(lambda w: scattering.solve([hom, reduced], [0.0], w).T_E,
-                                               td["omega"], c_h, td["width"], k2=k2),
-                "exact": spectral_transmission(_exact_transmission(config, k2), td["omega"], c_h, td["width"], k2=k2)}
-    angle = float(np.degrees(np.arcsin(k2 * c_h / td["omega"])))
-    result = {"dim": 2, "orientation": orientation, "k2": k2, "angle": angle,
-              "fit": {"C2": fit.C2, "errors": fit.errors}, "spectral_transmission": spectral}
-    result.update({name: run[2] for name, run in runs.items()})
-    (dm, hm, _), (df, hf, _) = runs["model"], runs["fine"]
-    um = on_grid(dm.x, hm.snapshots[-1], df.x)
-    left = df.x[:, 0] < 0
-    for side, mask in (("reflected", left), ("transmitted", ~left)):
-        uf = hf.snapshots[-1][mask]
-        result[f"{side}_pulse_difference"] = float(np.linalg.norm(um[mask] - uf) / max(np.linalg.norm(uf), 1e-300))
-    result["speedup"] = hf.seconds / hm.seconds
-    log(f"  time domain 2D: energy drift model {result['model']['energy_drift']:.1e}, fine "
-        f"{result['fine']['energy_drift']:.1e}; transmitted energy model {result['model']['transmitted_energy']:.5f} "
-        f"(spectral T_E {spectral['model']:.5f}), fine {result['fine']['transmitted_energy']:.5f} (exact "
-        f"{spectral['exact']:.5f}); L2 difference reflected {result['reflected_pulse_difference']:.3f}, "
-        f"transmitted {result['transmitted_pulse_difference']:.3f}")
+                                               o.omega, c_h, o.width, k2=k2),
+                "exact": spectral_transmission(_exact_transmission(media, o), o.omega, c_h, o.width, k2=k2)}
+    (dm, hm, model), (df, hf, fine) = runs["model"], runs["fine"]
+    differences = pulse_differences(on_grid(dm.x, hm.snapshots[-1], df.x), hf.snapshots[-1], df.x[:, 0] < 0)
+    result = StripPulseStudy(spectral_transmission=spectral, model=model, fine=fine, **differences,
+                             speedup=hf.seconds / hm.seconds, orientation=o.orientation, k2=k2, angle=angle, fit=fit)
+    log(f"  time domain 2D: energy drift model {model.energy_drift:.1e}, fine {fine.energy_drift:.1e}; transmitted "
+        f"energy model {model.transmitted_energy:.5f} (spectral T_E {spectral['model']:.5f}), fine "
+        f"{fine.transmitted_energy:.5f} (exact {spectral['exact']:.5f}); L2 difference reflected "
+        f"{result.reflected_pulse_difference:.3f}, transmitted {result.transmitted_pulse_difference:.3f}")
     if out is not None:
-        _outputs(runs, [hm.times[s] for s in snaps], out)
+        _outputs(runs, [hm.times[s] for s in o.snapshot_steps], out)
     return result
 
 

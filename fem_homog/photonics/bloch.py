@@ -10,68 +10,49 @@ with the slot coefficients of theory.md §1 (TM: ``μ = 1/μ_r``, ``ρ = ε``; T
 
 * Constant media: the Hermitian generalized eigenproblem ``A x = Ω² B x`` (EPS, shift-and-invert, MUMPS).
 * Dispersive media (theory.md §6, general recipe): every slot coefficient is a ratio of polynomials in Ω;
-  multiplying ``T`` by the product ``Q`` of the distinct denominators gives ``Q T = Σ_j Ω^j A_j``, solved as a
-  polynomial eigenproblem (PEP, TOAR, shift-and-invert). Its extra roots are filtered and counted: zeros of
-  ``Q`` (multiplier roots), ``Ω ≈ 0`` (static modes), ``Re Ω ≤ 0`` (the mirror image ``−conj(Ω)`` of each
-  physical root, and the accumulation cluster of Drude media on the imaginary axis between 0 and ``−iΓ``),
-  and pairs whose residual on the original rational problem is too large.
+  multiplying ``T`` by the product ``Q`` of the distinct denominators gives ``Q T = Σ_j Ω^j A_j``
+  (:mod:`fem_homog.photonics.dispersion`), solved as a polynomial eigenproblem (PEP, TOAR, shift-and-invert).
+  Its extra roots are filtered and counted by :func:`filter_eigenpairs` (theory.md §6.3).
 * Lossy Drude media with constant gradient coefficients (TM with ε(Ω), TE with μ_r(Ω)): the same eigenvalues
-  from a quadratic auxiliary-field linearization (:mod:`fem_homog.photonics.pep_auxiliary`) that plants no multiplier
-  cluster at ``−iΓ`` and converges several times faster.
+  from a quadratic auxiliary-field linearization (:mod:`fem_homog.photonics.pep_auxiliary`) that plants no
+  multiplier cluster at ``−iΓ`` and converges several times faster.
+
+The solvers themselves are created in :mod:`fem_homog.fem.petsc`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from numpy.polynomial import Polynomial
 
-import dolfinx.fem
-import dolfinx.fem.petsc
-import dolfinx.mesh
-from petsc4py import PETSc
-
-from fem_homog.forms import bloch as bloch_forms
-from fem_homog.photonics import pep_auxiliary
-from fem_homog.fem import periodic, petsc
-from fem_homog.fem.coefficients import phase_function
-from fem_homog.core.errors import SolverError, require
 from fem_homog.cells.lattice import check_k_in_zone
 from fem_homog.cells.meshing import CellMesh
+from fem_homog.core.errors import SolverError
+from fem_homog.fem import periodic, petsc
+from fem_homog.fem.coefficients import phase_function
+from fem_homog.forms import bloch as bloch_forms
+from fem_homog.photonics import pep_auxiliary
+from fem_homog.photonics.dispersion import (
+    SlotPolynomials,
+    is_multiplier_root,
+    multiplier,
+    polynomial_coefficients,
+    slot_polynomials,
+)
 from fem_homog.photonics.materials import Phase
 from fem_homog.photonics.slots import check_polarization, slot_pair
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+from petsc4py import PETSc
 
 PASSIVE_REGION = (1e-6, 1e12, -1e12, 1e-8)  # Re Ω > 0 ≥ Im Ω (re_min, re_max, im_min, im_max)
 STATIC_TOL = 1e-4  # |Ω| below which a dispersive eigenvalue is a static mode (they spread around 0 numerically)
 
-
-
-@dataclass(frozen=True)
-class SlotPolynomials:
-    """A phase's slot coefficients as fractions: ``μ_s = mu_num/mu_den``, ``Ω²ρ_s = beta_num/beta_den``."""
-
-    mu_num: Polynomial
-    mu_den: Polynomial
-    beta_num: Polynomial
-    beta_den: Polynomial
-
-    def mu(self, omega: complex) -> complex:
-        """``μ_s(Ω)``."""
-        return self.mu_num(omega) / self.mu_den(omega)
-
-    def beta(self, omega: complex) -> complex:
-        """``β_s(Ω) = Ω² ρ_s(Ω)``."""
-        return self.beta_num(omega) / self.beta_den(omega)
-
-    def mu_dot(self, omega: complex) -> complex:
-        """``μ̇_s = ∂μ_s/∂(Ω²)`` (theory.md §1 dot notation)."""
-        return _d_domega2(self.mu_num, self.mu_den, omega)
-
-    def beta_dot(self, omega: complex) -> complex:
-        """``β̇_s = ∂(Ω²ρ_s)/∂(Ω²) = ρ_s + Ω² ρ̇_s``."""
-        return _d_domega2(self.beta_num, self.beta_den, omega)
+RawPairs = list[tuple[complex, PETSc.Vec]]
 
 
 def linear_combination(coefficients: Sequence[complex], matrices: Sequence[PETSc.Mat]) -> PETSc.Mat:
@@ -81,63 +62,6 @@ def linear_combination(coefficients: Sequence[complex], matrices: Sequence[PETSc
     for c, A in zip(coefficients[1:], matrices[1:]):
         out.axpy(c, A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
     return out
-
-
-def _d_domega2(num: Polynomial, den: Polynomial, omega: complex) -> complex:
-    """``∂(num/den)/∂(Ω²) = (num/den)'(Ω) / (2Ω)``; at ``Ω = 0`` the coefficient of Ω² of the Taylor series,
-    which exists only for a fraction that is finite and even to first order there (a static limit)."""
-    if abs(omega) > 1e-12:
-        return ((num.deriv() * den - num * den.deriv())(omega) / den(omega) ** 2) / (2 * omega)
-    n, d = (np.pad(p.coef.astype(complex), (0, 3))[:3] for p in (num, den))
-    require(abs(d[0]) > 0, "a coefficient is infinite at zero frequency: this medium has no static limit")
-    c0 = n[0] / d[0]
-    c1 = (n[1] - c0 * d[1]) / d[0]
-    require(abs(c1) <= 1e-12 * max(abs(c0), 1.0),
-            "a coefficient is not even in Ω at zero frequency (lossy): no static limit")
-    return (n[2] - c0 * d[2] - c1 * d[1]) / d[0]
-
-
-def _strip_common_root_at_zero(num: Polynomial, den: Polynomial) -> tuple[Polynomial, Polynomial]:
-    """Cancel common factors Ω (e.g. Ω² ε for a Drude ε, whose denominator is Ω(Ω + iΓ))."""
-    while len(num.coef) > 1 and len(den.coef) > 1 and num.coef[0] == 0 and den.coef[0] == 0:
-        num, den = Polynomial(num.coef[1:]), Polynomial(den.coef[1:])
-    return num, den
-
-
-def slot_polynomials(phase: Phase, polarization: str) -> SlotPolynomials:
-    """The slot fractions of a phase (theory.md §1 table and §6)."""
-    inverted, rho = slot_pair(phase.eps, phase.mu_r, polarization)
-    inv_n, inv_d = inverted.as_fraction()
-    rho_n, rho_d = rho.as_fraction()
-    mass_n, mass_d = _strip_common_root_at_zero(Polynomial([0.0, 0.0, 1.0]) * rho_n, rho_d)
-    return SlotPolynomials(inv_d, inv_n, mass_n, mass_d)
-
-
-def _monic(p: Polynomial) -> Polynomial:
-    return Polynomial(p.coef / p.coef[-1])
-
-
-def multiplier(slots: Sequence[SlotPolynomials]) -> Polynomial:
-    """``Q``: the product of the distinct (monic) denominators of all slot coefficients."""
-    distinct: list[Polynomial] = []
-    for s in slots:
-        for den in (s.mu_den, s.beta_den):
-            m = _monic(den)
-            if m.degree() > 0 and not any(len(m.coef) == len(d.coef) and np.allclose(m.coef, d.coef)
-                                          for d in distinct):
-                distinct.append(m)
-    Q = Polynomial([1.0 + 0j])
-    for d in distinct:
-        Q = Q * d
-    return Q
-
-
-def _exact_quotient(num: Polynomial, den: Polynomial) -> np.ndarray:
-    quotient, remainder = divmod(num, den)
-    scale = max(np.abs(num.coef).max(), 1.0)
-    if np.abs(remainder.coef).max() > 1e-9 * scale:
-        raise RuntimeError("internal error: the multiplier does not clear a denominator")
-    return quotient.coef
 
 
 @dataclass
@@ -162,6 +86,77 @@ class BlochSolution:
         return np.array([p.omega for p in self.pairs])
 
 
+def filter_eigenpairs(raw: RawPairs, *, dispersive: bool, Q: Polynomial,
+                      residual: Callable[[complex, PETSc.Vec], float],
+                      residual_tol: float) -> tuple[list[Eigenpair], dict[str, int]]:
+    """The physical pairs of a solve (increasing ``Re Ω``) and the counts of the others (theory.md §6.3).
+
+    In this order: ``static`` (``|Ω| < STATIC_TOL`` in dispersive media; for constant media ``Ω = 0`` at Γ is the
+    first band), ``nonpositive_real`` (mirror images ``−conj(Ω)`` and overdamped clusters on the imaginary axis,
+    dispersive media), ``multiplier`` (roots of ``Q``), ``residual`` (relative residual on the rational problem
+    above ``residual_tol``).
+    """
+    counts = {"nonpositive_real": 0, "static": 0, "multiplier": 0, "residual": 0}
+    pairs = []
+    for omega, x in raw:
+        if dispersive and abs(omega) < STATIC_TOL:
+            counts["static"] += 1
+        elif omega.real <= 1e-9 and dispersive:
+            counts["nonpositive_real"] += 1
+        elif is_multiplier_root(Q, omega):
+            counts["multiplier"] += 1
+        else:
+            res = residual(omega, x)
+            if res > residual_tol:
+                counts["residual"] += 1
+            else:
+                pairs.append(Eigenpair(omega=omega, vector=x, residual=res))
+    pairs.sort(key=lambda p: p.omega.real)
+    return pairs, counts
+
+
+def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: float) -> RawPairs:
+    """``Ω = sqrt(λ)`` and eigenvectors of the Hermitian-definite ``A x = λ B x`` nearest ``λ = target²``."""
+    # slightly below Ω_t² keeps the Γ-point zero mode off the shift
+    with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
+        eps.solve()
+        out = []
+        for i in range(eps.getConverged()):
+            x = A.createVecRight()
+            lam = eps.getEigenpair(i, x)
+            out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
+    return out
+
+
+def _pep_pairs(ops: Sequence[PETSc.Mat], physical: PETSc.Mat, n_local: int | None, *, nev: int, target: float,
+               tol: float) -> RawPairs:
+    """Eigenpairs of ``Σ_j Ω^j A_j`` in the passive region, with their vectors cut to the first ``n_local`` rows
+    (the physical block of a linearization; None: all of them) in vectors laid out like ``physical``'s columns.
+
+    Only Re Ω > 0, Im Ω ≤ 0 (passive media) counts towards nev: the multiplier roots at −iΓ and the mirror
+    images −conj(Ω) would otherwise crowd out the physical frequencies near the target. Each pair gets a Newton
+    refinement (HFH needs accurate vectors).
+    """
+    with petsc.polynomial_eigensolver(ops, nev=nev, target=target, tol=tol, region=PASSIVE_REGION,
+                                      refine=True) as pep:
+        pep.solve()
+        if pep.getConvergedReason() < 0:
+            raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
+                              f"{pep.getConvergedReason()}, {pep.getConverged()} of {nev} pairs)")
+        out = []
+        for i in range(pep.getConverged()):
+            y = ops[0].createVecRight()
+            omega = pep.getEigenpair(i, y)
+            if n_local is None:
+                out.append((complex(omega), y))
+                continue
+            x = physical.createVecRight()  # the physical block comes first on every rank
+            x.array[:] = y.array_r[:n_local]
+            out.append((complex(omega), x))
+            y.destroy()
+    return out
+
+
 class BlochProblem:
     """The Bloch eigenproblem of a periodic cell with given phases, reusable across ``k``.
 
@@ -176,6 +171,18 @@ class BlochProblem:
         ``"TM"`` (``u = E_z``) or ``"TE"`` (``u = H_z``); in 1D and 3D the same scalar equation.
     degree
         Lagrange degree.
+
+    Attributes
+    ----------
+    V, k, indicators
+        The Lagrange space, the shift constant of the stiffness forms and the phase indicator functions.
+    pmap, P
+        The periodic map of the cell and the real prolongation of the periodic space.
+    slots, Q, dispersive, auxiliary
+        The slot fractions per phase, their multiplier, whether any coefficient depends on Ω, and whether the
+        auxiliary-field quadratic is used (:mod:`fem_homog.photonics.pep_auxiliary`).
+    mass
+        The reduced per-phase mass matrices ``M_s``.
     """
 
     def __init__(self, cell: CellMesh, phases: Sequence[Phase], *, polarization: str = "TM", degree: int = 2):
@@ -183,8 +190,7 @@ class BlochProblem:
         mesh, cell_tags = cell.mesh, cell.cell_tags
         self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
-        gdim = mesh.geometry.dim
-        self.k = dolfinx.fem.Constant(mesh, np.zeros(gdim, dtype=PETSc.ScalarType))
+        self.k = dolfinx.fem.Constant(mesh, np.zeros(mesh.geometry.dim, dtype=PETSc.ScalarType))
         self._stiffness, self._mass, self.indicators = [], [], []
         for phase in self.phases:
             chi = phase_function(mesh, cell_tags, {p.tag: float(p.tag == phase.tag) for p in self.phases})
@@ -193,13 +199,13 @@ class BlochProblem:
             self._mass.append(dolfinx.fem.form(bloch_forms.bloch_mass(self.V, chi)))
         self.pmap = periodic.periodic_map(self.V, cell.geometry.lattice_vectors)
         self.P = periodic.prolongation(self.pmap)
-        self.slots = [slot_polynomials(p, polarization) for p in self.phases]
+        self.slots: list[SlotPolynomials] = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
         inverted, self._rho_models = zip(*(slot_pair(p.eps, p.mu_r, polarization) for p in self.phases))
         self.auxiliary = self.dispersive and pep_auxiliary.applies(list(inverted), list(self._rho_models))
-        self._M_r = [self.reduce(form) for form in self._mass]
-        self._unit_mass = linear_combination([1.0] * len(self._M_r), self._M_r)
+        self.mass = [self.reduce(form) for form in self._mass]
+        self._unit_mass = linear_combination([1.0] * len(self.mass), self.mass)
 
     # -- operators ---------------------------------------------------------------------------------------
     def reduce(self, form: dolfinx.fem.Form, P: PETSc.Mat | None = None) -> PETSc.Mat:
@@ -232,8 +238,20 @@ class BlochProblem:
 
     def polynomial_coefficients(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per phase, the coefficients (in increasing powers of Ω) of ``Q μ_s`` and ``Q Ω² ρ_s``."""
-        return [(_exact_quotient(self.Q * s.mu_num, s.mu_den), _exact_quotient(self.Q * s.beta_num, s.beta_den))
-                for s in self.slots]
+        return polynomial_coefficients(self.slots, self.Q)
+
+    def pep_operators(self, K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat] | None = None) -> list[PETSc.Mat | None]:
+        """``A_j = Σ_s [Ω^j](Q μ_s) K_s − [Ω^j](Q Ω² ρ_s) M_s`` (theory.md §6), zero matrices as None and
+        trailing ones trimmed."""
+        coefs = self.polynomial_coefficients()
+        n = max(max(len(a), len(b)) for a, b in coefs)
+        mats = []
+        for j in range(n):
+            c = [a[j] if j < len(a) else 0.0 for a, _ in coefs] + [-b[j] if j < len(b) else 0.0 for _, b in coefs]
+            mats.append(None if np.allclose(c, 0.0) else linear_combination(c, [*K, *(M or self.mass)]))
+        while mats and mats[-1] is None:
+            mats.pop()
+        return mats
 
     def residual(self, omega: complex, x: PETSc.Vec, K: Sequence[PETSc.Mat],
                  M: Sequence[PETSc.Mat] | None = None) -> float:
@@ -242,7 +260,7 @@ class BlochProblem:
         y, tmp = x.duplicate(), x.duplicate()
         y.set(0.0)
         scale = 0.0
-        for s, Ks, Ms in zip(self.slots, K, M or self._M_r):
+        for s, Ks, Ms in zip(self.slots, K, M or self.mass):
             mu, beta = s.mu(omega), s.beta(omega)
             Ks.mult(x, tmp)
             y.axpy(mu, tmp)
@@ -260,7 +278,7 @@ class BlochProblem:
               residual_tol: float = 1e-6) -> BlochSolution:
         """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``."""
         K = self.stiffness(k)
-        solution = self.eigenpairs(k, K, self._M_r, nev=nev, target=target, tol=tol, residual_tol=residual_tol)
+        solution = self.eigenpairs(k, K, self.mass, nev=nev, target=target, tol=tol, residual_tol=residual_tol)
         for A in K:
             A.destroy()
         return solution
@@ -269,8 +287,9 @@ class BlochProblem:
                    target: float = 0.0, tol: float = 1e-10, residual_tol: float = 1e-6) -> BlochSolution:
         """Physical eigenpairs of ``Σ_s μ_s(Ω) K_s − Ω² ρ_s(Ω) M_s`` for given reduced operators (shifted
         periodic ones from :meth:`stiffness`, or quasi-periodic ones): EPS for constant media, PEP otherwise."""
-        solver = self._solve_pep if self.dispersive else self._solve_eps
-        pairs, filtered = self._filter(solver(K, M, nev, target, tol), K, M, residual_tol)
+        raw = self._raw_pairs(K, M, nev=nev, target=target, tol=tol)
+        pairs, filtered = filter_eigenpairs(raw, dispersive=self.dispersive, Q=self.Q, residual_tol=residual_tol,
+                                            residual=lambda omega, x: self.residual(omega, x, K, M))
         return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
 
     def solve_quasi_periodic(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0,
@@ -283,32 +302,20 @@ class BlochProblem:
             A.destroy()
         return solution
 
-    def _solve_eps(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
-        A = linear_combination([s.mu_num.coef[0] / s.mu_den.coef[0] for s in self.slots], K)
-        B = linear_combination([s.beta_num.coef[2] / s.beta_den.coef[0] for s in self.slots], M)
-        # slightly below Ω_t² keeps the Γ-point zero mode off the shift
-        with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
-            eps.solve()
-            out = []
-            for i in range(eps.getConverged()):
-                x = A.createVecRight()
-                lam = eps.getEigenpair(i, x)
-                out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
-        A.destroy()
-        B.destroy()
+    def _raw_pairs(self, K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat], *, nev: int, target: float,
+                   tol: float) -> RawPairs:
+        """All converged pairs of the eigensolver this medium needs, before filtering."""
+        if not self.dispersive:
+            mu, rho = zip(*(s.static_values for s in self.slots))
+            A, B = linear_combination(mu, K), linear_combination(rho, M)
+            ops, n_local = [A, B], None
+            out = _eps_pairs(A, B, nev=nev, target=target, tol=tol)
+        else:
+            ops, n_local = self._pep_operators_for_solve(K, M)
+            out = _pep_pairs(ops, K[0], n_local, nev=nev, target=target, tol=tol)
+        for A in ops:
+            A.destroy()
         return out
-
-    def pep_operators(self, K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat] | None = None) -> list[PETSc.Mat]:
-        """``A_j = Σ_s [Ω^j](Q μ_s) K_s − [Ω^j](Q Ω² ρ_s) M_s`` (theory.md §6), zero matrices trimmed."""
-        coefs = self.polynomial_coefficients()
-        n = max(max(len(a), len(b)) for a, b in coefs)
-        mats = []
-        for j in range(n):
-            c = [a[j] if j < len(a) else 0.0 for a, _ in coefs] + [-b[j] if j < len(b) else 0.0 for _, b in coefs]
-            mats.append(None if np.allclose(c, 0.0) else linear_combination(c, [*K, *(M or self._M_r)]))
-        while mats and mats[-1] is None:
-            mats.pop()
-        return mats
 
     def _pep_operators_for_solve(self, K, M) -> tuple[list[PETSc.Mat], int | None]:
         """The auxiliary-field quadratic (constant μ-slots) or the multiplied polynomial (general recipe), and
@@ -316,55 +323,11 @@ class BlochProblem:
         if self.auxiliary:
             return pep_auxiliary.quadratic_operators(K, M, [s.mu(1.0) for s in self.slots], self._rho_models)
         mats = self.pep_operators(K, M)
+        if all(A is not None for A in mats):
+            return mats, None
         zero = next(A for A in mats if A is not None).duplicate()
         zero.zeroEntries()
         return [A if A is not None else zero for A in mats], None
-
-    def _solve_pep(self, K, M, nev, target, tol) -> list[tuple[complex, PETSc.Vec]]:
-        ops, n_local = self._pep_operators_for_solve(K, M)
-        # Only Re Ω > 0, Im Ω ≤ 0 (passive media) counts towards nev: the multiplier roots at −iΓ and the
-        # mirror images −conj(Ω) would otherwise crowd out the physical frequencies near the target. Each pair
-        # gets a Newton refinement (HFH needs accurate vectors).
-        with petsc.polynomial_eigensolver(ops, nev=nev, target=target, tol=tol,
-                                          region=PASSIVE_REGION, refine=True) as pep:
-            pep.solve()
-            if pep.getConvergedReason() < 0:
-                raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
-                                  f"{pep.getConvergedReason()}, {pep.getConverged()} of {nev} pairs)")
-            out = []
-            for i in range(pep.getConverged()):
-                y = ops[0].createVecRight()
-                omega = pep.getEigenpair(i, y)
-                if n_local is None:
-                    out.append((complex(omega), y))
-                    continue
-                x = K[0].createVecRight()  # the physical block comes first on every rank
-                x.array[:] = y.array_r[:n_local]
-                out.append((complex(omega), x))
-                y.destroy()
-        for A in ops:
-            A.destroy()
-        return out
-
-    def _filter(self, raw, K, M, residual_tol) -> tuple[list[Eigenpair], dict[str, int]]:
-        counts = {"nonpositive_real": 0, "static": 0, "multiplier": 0, "residual": 0}
-        q_scale = max(np.abs(self.Q.coef).max(), 1.0)
-        pairs = []
-        for omega, x in raw:
-            if self.dispersive and abs(omega) < STATIC_TOL:  # for constant media Ω = 0 at Γ is the first band
-                counts["static"] += 1
-            elif omega.real <= 1e-9 and self.dispersive:  # mirror images, overdamped clusters on the imaginary axis
-                counts["nonpositive_real"] += 1
-            elif self.Q.degree() > 0 and abs(self.Q(omega)) < 1e-8 * q_scale * max(1, abs(omega)) ** self.Q.degree():
-                counts["multiplier"] += 1
-            else:
-                res = self.residual(omega, x, K, M)
-                if res > residual_tol:
-                    counts["residual"] += 1
-                else:
-                    pairs.append(Eigenpair(omega=omega, vector=x, residual=res))
-        pairs.sort(key=lambda p: p.omega.real)
-        return pairs, counts
 
     def field(self, pair: Eigenpair) -> dolfinx.fem.Function:
         """The periodic part ``p`` of the Bloch wave ``u = e^{ik·y} p`` as a dolfinx function."""

@@ -1,17 +1,21 @@
 """Finite crystals with PMLs: full-wave solves and the HFH envelope model on the same domain (theory.md §8–§9).
 
 * :func:`solve_full_wave` — the microstructured crystal at a real drive frequency ``Ω`` (``ω a/c``): TM
-  (``μ``-slot 1, ``ρ``-slot ε) or TE (``μ``-slot 1/ε, ``ρ``-slot 1) with constant, Drude or Lorentz ε evaluated
-  at ``Ω`` (:mod:`fem_homog.photonics.materials`), PMLs in the background.
+  (``μ``-slot 1/μ_r, ``ρ``-slot ε) or TE (``μ``-slot 1/ε, ``ρ``-slot μ_r) by the one slot rule of
+  :mod:`fem_homog.photonics.slots`, with constant, Drude or Lorentz ε and μ_r evaluated at ``Ω``
+  (:mod:`fem_homog.photonics.materials`), PMLs in the background.
 * :func:`solve_envelope` — the HFH envelope equation without microstructure (theory.md §8 "Source term"):
   ``−∇·(T∇f) − (Ω² − Ω₀²) f = (U₀(x_s)/D) δ(x − x_s)``, with the envelope PML rule of theory.md §9
   (``s_j = 1 + i sign(Re T_jj) σ_j/Ω``) so that backward envelopes are absorbed.
 * :func:`envelope_closed_form` — the closed forms of theory.md §8 for ``T = τ T̂`` (``T̂`` real SPD), with the
   branch rule ``Im κ > 0`` (limiting absorption).
 * :func:`reconstruct` (``u ≈ Σ_star f U₀``), :func:`demodulate` (cellwise envelope of a full-wave field) and
-  the comparison metrics :func:`relative_l2_error`, :func:`interior_indicator`, :func:`diagonal_to_axis_ratio`.
+  the comparison metrics :func:`relative_l2_error`, :func:`pattern_correlation`, :func:`envelope_error`,
+  :func:`interior_indicator`, :func:`diagonal_to_axis_ratio`.
 
 Coordinates are in periods (the crystal occupies ``[0, n₁L₁] × [0, n₂L₂]``, see :mod:`fem_homog.cells.crystal_mesh`).
+:mod:`fem_homog.photonics.envelope` puts these together: the HFH model of a line source in a finite crystal
+against the full wave.
 """
 
 from __future__ import annotations
@@ -20,23 +24,23 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+from mpi4py import MPI
 from scipy.special import hankel1
+
+from fem_homog.cells.crystal_mesh import PML, CrystalMesh
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.core.errors import require
+from fem_homog.fem.coefficients import integrate, phase_function
+from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
+from fem_homog.forms import pml as pml_forms
+from fem_homog.photonics import helmholtz
+from fem_homog.photonics.helmholtz import Source, WaveSolution
+from fem_homog.photonics.materials import Phase
+from fem_homog.photonics.slots import slot_values
 
 import dolfinx.fem
 import dolfinx.mesh
 import ufl
-from mpi4py import MPI
-
-from fem_homog.forms import pml as pml_forms
-from fem_homog.photonics import helmholtz
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.fem.coefficients import integrate, phase_function
-from fem_homog.cells.crystal_mesh import PML, CrystalMesh
-from fem_homog.core.errors import require
-from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
-from fem_homog.photonics.helmholtz import Source, WaveSolution
-from fem_homog.photonics.materials import DispersiveModel
-from fem_homog.photonics.slots import slot_values
 
 DEFAULT_REFLECTION = 1e-6
 
@@ -49,26 +53,35 @@ class PlaneWave:
     amplitude: complex = 1.0
 
 
-def solve_full_wave(crystal: CrystalMesh, omega: float, source: Source | PlaneWave, *,
-                    matrix: DispersiveModel, inclusion: DispersiveModel, polarization: str = "TM",
-                    degree: int = 2, reflection: float = DEFAULT_REFLECTION) -> WaveSolution:
+def solve_full_wave(crystal: CrystalMesh, omega: float, source: Source | PlaneWave, *, phases: Sequence[Phase],
+                    polarization: str = "TM", degree: int = 2, reflection: float = DEFAULT_REFLECTION) -> WaveSolution:
     """The field of ``source`` in the finite crystal at the real drive frequency ``omega`` (``Ω = ωa/c``).
 
-    ``matrix`` is the background (and matrix) permittivity, ``inclusion`` that of the rods or layers, both
-    evaluated at ``Ω``; the PML strength is set for the background wavenumber ``k_b = Ω Re√ε_b`` and the
-    nominal normal-incidence ``reflection`` (theory.md §9). Solves ``−∇·(μ∇u) − Ω²ρu = f`` by MUMPS.
+    ``phases`` are the media, as for :class:`~fem_homog.photonics.bloch.BlochProblem`: the :data:`MATRIX`
+    phase (also the background and the PMLs) and, if the crystal has rods or layers, the :data:`INCLUSION`
+    phase; their ``ε`` and ``μ_r`` evaluated at ``Ω`` enter through the slot rule
+    (:func:`~fem_homog.photonics.slots.slot_values`). The PML strength is set for the background wavenumber
+    ``k_b = Ω Re√(ε_b μ_{r,b})`` and the nominal normal-incidence ``reflection`` (theory.md §9). Solves
+    ``−∇·(μ∇u) − Ω²ρu = f`` by MUMPS.
     For a :class:`PlaneWave` the unknown is the scattered field ``u_s = u − u_inc`` (absorbed by the layers);
     the solution's ``u`` is ``u_s`` and ``incident`` holds ``u_inc``, so the total field in the physical region
     is ``u + incident``.
     """
-    require(omega > 0.0, f"the drive frequency must be positive, got {omega}")
-    eps_b, eps_i = complex(matrix(omega)), complex(inclusion(omega))
-    require(eps_b.real > 0.0, f"the background permittivity must have a positive real part, got {eps_b}")
-    (mu_b, rho_b), (mu_i, rho_i) = slot_values(eps_b, 1.0, polarization), slot_values(eps_i, 1.0, polarization)
+    require(omega > 0.0, f"must be positive, got {omega}", argument="omega")
+    media = {phase.tag: phase for phase in phases}
+    require(MATRIX in media and set(media) <= {MATRIX, INCLUSION},
+            f"must be the matrix phase and optionally the inclusion phase (tags {MATRIX}, {INCLUSION}), "
+            f"got tags {sorted(media)}", argument="phases")
+    background, inclusion = media[MATRIX], media.get(INCLUSION, media[MATRIX])
+    eps_b, mu_r_b = complex(background.eps(omega)), complex(background.mu_r(omega))
+    require((eps_b * mu_r_b).real > 0.0,
+            f"the background ε μ_r must have a positive real part, got ε = {eps_b}, μ_r = {mu_r_b}")
+    mu_b, rho_b = slot_values(eps_b, mu_r_b, polarization)
+    mu_i, rho_i = slot_values(complex(inclusion.eps(omega)), complex(inclusion.mu_r(omega)), polarization)
     rods = phase_function(crystal.mesh, crystal.cell_tags, {MATRIX: 0.0, INCLUSION: 1.0, PML: 0.0})
     mu = mu_b + (mu_i - mu_b) * rods
     rho = rho_b + (rho_i - rho_b) * rods
-    k_b = omega * np.sqrt(eps_b).real
+    k_b = omega * np.sqrt(eps_b * mu_r_b).real
     strength = pml_forms.pml_strength(k_b, crystal.pml_width, reflection)
     if not isinstance(source, PlaneWave):
         return helmholtz.solve(crystal, mu, rho, omega**2, source, strength=strength, degree=degree,
@@ -266,6 +279,30 @@ def relative_l2_error(u: dolfinx.fem.Function, reference: dolfinx.fem.Function |
     norm = integrate(indicator * ufl.inner(reference, reference) * ufl.dx, comm).real
     require(norm > 0.0, "the reference field vanishes on the comparison region")
     return float(np.sqrt(error / norm))
+
+
+def pattern_correlation(u: dolfinx.fem.Function, v: dolfinx.fem.Function, indicator: dolfinx.fem.Function) -> float:
+    """``|(u, v)| / (‖u‖ ‖v‖)`` in ``L²`` over the region marked by ``indicator``: 1 when the two fields agree
+    up to a complex factor (the shape of the pattern, whatever the amplitude)."""
+    comm = u.function_space.mesh.comm
+    inner = abs(integrate(indicator * ufl.inner(u, v) * ufl.dx, comm))
+    norms = [integrate(indicator * ufl.inner(w, w) * ufl.dx, comm).real for w in (u, v)]
+    return float(inner / np.sqrt(norms[0] * norms[1]))
+
+
+def envelope_error(u: dolfinx.fem.Function, f: dolfinx.fem.Function, U0: dolfinx.fem.Function,
+                   k0: Sequence[float], crystal: CrystalMesh, source: Sequence[float] | None = None, *,
+                   edge_band: float = 2.0) -> float:
+    """Relative error of the envelope ``f`` against the cellwise demodulated full wave ``u``
+    (:func:`demodulate`, theory.md §9 metric 2) at the centres of the interior cells: at least ``edge_band``
+    from the crystal edge and, if a ``source`` is given, farther than ``edge_band`` from it."""
+    centres, f_h = demodulate(u, U0, k0, crystal)
+    near = (np.zeros(len(centres), dtype=bool) if source is None
+            else np.linalg.norm(centres - np.asarray(source, dtype=float), axis=1) <= edge_band)
+    keep = ~near & np.all(
+        (centres > crystal.crystal_lower + edge_band) & (centres < crystal.crystal_upper - edge_band), axis=1)
+    f_c = point_values(f, centres[keep])
+    return float(np.linalg.norm(f_h[keep] - f_c) / np.linalg.norm(f_h[keep]))
 
 
 def diagonal_to_axis_ratio(u: dolfinx.fem.Function, centre: Sequence[float], *, r_min: float, r_max: float,

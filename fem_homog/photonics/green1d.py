@@ -10,12 +10,14 @@ which fixes ``A``. This is the exact reference for the 1D full-wave stack with P
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
+from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.core.errors import require
 from fem_homog.photonics.laminate1d import Layer, photonic_layers, transfer_matrix
-from fem_homog.photonics.materials import DispersiveModel
+from fem_homog.photonics.materials import Phase
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,21 @@ class Stack:
         require(bool(np.all(np.diff(self.breaks) > 0)), "stack breakpoints must increase")
 
 
-def laminate_stack(cells: int, fraction: float, matrix: DispersiveModel, inclusion: DispersiveModel,
-                   omega: float, polarization: str, period: float = 1.0) -> Stack:
+def laminate_stack(cells: int, fraction: float, phases: Sequence[Phase], omega: float, polarization: str,
+                   period: float = 1.0) -> Stack:
     """``cells`` periods ``[0, L]`` of a centred inclusion layer of volume ``fraction`` (the layout of
-    :func:`fem_homog.cells.meshing.mesh_cell` laminates) in the matrix material, which is also the background."""
+    :func:`fem_homog.cells.meshing.mesh_cell` laminates) in the matrix, which is also the background.
+
+    ``phases`` are the :data:`MATRIX` and :data:`INCLUSION` phases (as for
+    :func:`fem_homog.photonics.crystal.solve_full_wave`); their ``ε`` and ``μ_r`` enter through the slot rule.
+    """
+    media = {phase.tag: phase for phase in phases}
+    require(set(media) == {MATRIX, INCLUSION}, f"must be the matrix and inclusion phases (tags {MATRIX}, "
+                                              f"{INCLUSION}), got tags {sorted(media)}", argument="phases")
     a, b = 0.5 * (1 - fraction) * period, 0.5 * (1 + fraction) * period
-    layers = photonic_layers([matrix, inclusion, matrix], [a, b - a, period - b], polarization)
+    order = [media[MATRIX], media[INCLUSION], media[MATRIX]]
+    layers = photonic_layers([p.eps for p in order], [a, b - a, period - b], polarization,
+                             mu_r=[p.mu_r for p in order])
     period_slots = [(complex(layer.mu(omega)), complex(layer.rho(omega))) for layer in layers]
     breaks = [0.0]
     for i in range(cells):

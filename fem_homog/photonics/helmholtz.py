@@ -14,18 +14,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from fem_homog.cells.crystal_mesh import CrystalMesh
+from fem_homog.core.errors import require
+from fem_homog.core.timing import Timings
+from fem_homog.fem.petsc import direct_solver
+from fem_homog.forms import pml as pml_forms
+
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.geometry
 import dolfinx.mesh
 import ufl
 from petsc4py import PETSc
-
-from fem_homog.forms import pml as pml_forms
-from fem_homog.core.timing import Timings
-from fem_homog.cells.crystal_mesh import CrystalMesh
-from fem_homog.core.errors import require
-from fem_homog.fem.petsc import direct_solver
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def solve(domain: CrystalMesh, mu: ufl.core.expr.Expr, rho: ufl.core.expr.Expr, 
     SolverError
         If the MUMPS factorisation fails.
     """
-    require(degree in (1, 2, 3), f"fe.degree must be 1, 2 or 3, got {degree}")
+    require(degree in (1, 2, 3), f"must be 1, 2 or 3, got {degree}", argument="degree")
     timings = Timings()
     with timings.stage("assemble"):
         V = dolfinx.fem.functionspace(domain.mesh, ("Lagrange", degree))

@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from petsc4py import PETSc
 
-import dolfinx.fem
-from fem_homog.forms import hfh as hfh_forms
+from fem_homog.cells.lattice import is_zone_edge
+from fem_homog.core.errors import InputError, require
 from fem_homog.fem import periodic
+from fem_homog.fem.bordered import solve_bordered
+from fem_homog.forms import hfh as hfh_forms
 from fem_homog.photonics.bands import collect_modes
 from fem_homog.photonics.bloch import STATIC_TOL, BlochProblem, Eigenpair, linear_combination
-from fem_homog.fem.bordered import solve_bordered
-from fem_homog.core.errors import InputError, require
-from fem_homog.cells.lattice import is_zone_edge
-from fem_homog.core.units import to_omega
+
+import dolfinx.fem
+from petsc4py import PETSc
 
 CASES = ("simple", "repeated", "nearby", "interior", "low_frequency")
 
@@ -158,6 +158,14 @@ class HFHResult:
     @property
     def omega0(self) -> complex:
         return complex(np.mean(self.omegas))
+
+    def named_fields(self) -> list[dolfinx.fem.Function]:
+        """``U0`` and ``U1`` as functions named ``U0_p`` and ``U1_n`` (for field files)."""
+        fields = [*self.U0, *self.U1]
+        names = [f"U0_{p}" for p in range(len(self.U0))] + [f"U1_{n}" for n in range(len(self.U1))]
+        for f, name in zip(fields, names):
+            f.name = name
+        return fields
 
     def predict(self, kappa: np.ndarray) -> np.ndarray:
         """Predicted ``Ω²`` of each branch at ``k0 + κ`` (rows of ``kappa``), sorted by real part."""
@@ -359,12 +367,18 @@ def low_frequency(ops: ZoneOperators) -> HFHResult:
     return result
 
 
-# -- the driver's entry point -----------------------------------------------------------------------------
+# -- the entry point ---------------------------------------------------------------------------------------
 @dataclass
 class Selection:
     """How the mode is chosen: a 1-based band index at ``k0`` (counted from ``search_from``, and from the
     acoustic band at Γ when there is one) or a target frequency; frequencies in Ω units. Modes within
-    ``repeated_tol`` (relative, in Ω²) form a repeated eigenvalue, within ``cluster_tol`` a nearby group."""
+    ``repeated_tol`` (relative, in Ω²) form a repeated eigenvalue, within ``cluster_tol`` a nearby group.
+
+    Raises
+    ------
+    InputError
+        Both or neither of ``band`` and ``target``, ``band < 1``, or not ``0 < repeated_tol <= cluster_tol``.
+    """
 
     band: int | None = None
     target: float | None = None
@@ -372,15 +386,12 @@ class Selection:
     repeated_tol: float = 1e-5
     search_from: float = 0.0
 
-    @classmethod
-    def from_config(cls, hfh: dict) -> "Selection":
-        """From an ``[hfh]`` table (frequencies in 2πc/a): ``target > 0`` selects the mode nearest that
-        frequency, otherwise ``band`` counts the bands."""
-        require(hfh["cluster_tol"] >= hfh["repeated_tol"] > 0,
-                "need hfh.cluster_tol >= hfh.repeated_tol > 0 (relative tolerances on Ω²)")
-        chosen = {"target": float(to_omega(hfh["target"]))} if hfh["target"] > 0 else {"band": hfh["band"]}
-        return cls(**chosen, cluster_tol=hfh["cluster_tol"], repeated_tol=hfh["repeated_tol"],
-                   search_from=float(to_omega(hfh["search_from"])))
+    def __post_init__(self) -> None:
+        require((self.band is None) != (self.target is None), "give either band or target")
+        require(self.band is None or self.band >= 1, f"must be >= 1, got {self.band}", argument="band")
+        require(0 < self.repeated_tol <= self.cluster_tol,
+                f"must lie in (0, cluster_tol = {self.cluster_tol}] (relative tolerances on Ω²), "
+                f"got {self.repeated_tol}", argument="repeated_tol")
 
 
 def has_static_limit(problem: BlochProblem) -> bool:
@@ -413,15 +424,14 @@ def _cluster(pairs: Sequence[Eigenpair], chosen: Eigenpair, tol: float) -> list[
 
 def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selection) -> HFHResult:
     """The effective model of the selected mode at ``k0``: finds the mode and its cluster, decides the case
-    (printed by the driver) and computes the tensors.
+    (:data:`CASES`) and computes the tensors (theory.md §8).
 
     Raises
     ------
     InputError
-        ``k0`` outside the zone, band index out of range, interior point of a lossy crystal, no static limit.
+        ``k0`` outside the zone, band index out of range (argument ``band``), interior point of a lossy crystal,
+        no static limit.
     """
-    require((selection.band is None) != (selection.target is None), "give either hfh.band or hfh.target")
-    require(selection.band is None or selection.band >= 1, f"hfh.band must be >= 1, got {selection.band}")
     with ZoneOperators(problem, k0) as ops:
         at_gamma = np.allclose(ops.k0, 0.0)
         acoustic = at_gamma and has_static_limit(problem)
@@ -433,8 +443,8 @@ def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selectio
             chosen = min(modes, key=lambda p: abs(p.omega - selection.target))
         else:
             index = selection.band - 1 - int(acoustic)
-            require(index < len(modes), f"hfh.band {selection.band} not found at k = {ops.k0.tolist()} "
-                                        f"(only {len(modes) + int(acoustic)} bands converged)")
+            require(index < len(modes), f"{{argument}} {selection.band} not found at k = {ops.k0.tolist()} "
+                                        f"(only {len(modes) + int(acoustic)} bands converged)", argument="band")
             chosen = modes[index]
         if not is_zone_edge(ops.k0, problem.pmap.lattice):
             return interior(ops, chosen)

@@ -1,21 +1,28 @@
-"""HFH asymptotic dispersion against the exact FEM bands around the zone point (theory.md §8.2–§8.5).
+"""What is reported about an HFH model, its asymptotic check against the exact bands, and the path study
+(theory.md §8.2–§8.8).
 
 The "exact" band at ``k0 + κ e`` is the Bloch eigenproblem in the quasi-periodic space of ``k0`` with the
 stiffness shifted by ``κ e`` – the very discretization that HFH expands – so the difference to the asymptotic
 prediction is the asymptotic error alone: ``O(κ⁴)`` in ``Ω²`` for a simple eigenvalue at a zone edge,
-``O(κ²)`` for the linear branches of a repeated one.
+``O(κ²)`` for the linear branches of a repeated one (theory.md §8.8). The path study computes the models of
+the lowest bands at every vertex of a k-path and the exact band diagram along it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
-from fem_homog.photonics.bands import collect_modes
-from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.hfh import HFHResult, has_static_limit
 from fem_homog.cells.lattice import in_first_zone
+from fem_homog.core.errors import InputError, require
+from fem_homog.core.logging import log
+from fem_homog.core.units import to_reduced
+from fem_homog.photonics.bands import KPath, sweep_bands
+from fem_homog.photonics.bloch import BlochProblem
+from fem_homog.photonics.classification import classify, star
+from fem_homog.photonics.hfh import HFHResult, Selection, has_static_limit, hfh_at_point
 
 
 def probe_directions(k0: np.ndarray, lattice: np.ndarray) -> dict[str, np.ndarray]:
@@ -28,6 +35,60 @@ def probe_directions(k0: np.ndarray, lattice: np.ndarray) -> dict[str, np.ndarra
     if d == 2:
         out["diagonal"] = inward / np.sqrt(2)
     return out
+
+
+# -- the model at one point --------------------------------------------------------------------------------
+@dataclass
+class ModelSummary:
+    """An HFH model with what is reported about it: frequencies in units of 2πc/a, the tensors of its case,
+    the slopes of linear branches along the probe directions, and the type (:func:`classify`, with
+    ``parabolic_tol``) and star (:func:`star`, on ``lattice``) of ``T``."""
+
+    result: HFHResult
+    lattice: np.ndarray
+    parabolic_tol: float = 0.05
+
+    def to_dict(self) -> dict:
+        r = self.result
+        out = {"case": r.case, "k0": r.k0, "omega0": complex(to_reduced(r.omega0)),
+               "omegas": [complex(to_reduced(w)) for w in r.omegas], "T": r.T,
+               "solvability_multiplier": r.solvability_multiplier}
+        if r.case == "nearby":
+            out["T_bands"] = r.T_bands
+        if r.D is not None:
+            out["D"] = r.D
+        if r.W is not None and r.case in ("repeated", "nearby"):
+            out["W"] = r.W
+        if r.T_blocks is not None:
+            out["T_blocks"] = r.T_blocks
+        if r.case in ("repeated", "nearby", "interior"):
+            out["slopes"] = {name: r.slopes(e) for name, e in probe_directions(r.k0, self.lattice).items()}
+        if r.case == "interior":
+            out["gradient"] = r.gradient
+            out["group_velocity"] = r.gradient / (2 * r.omega0.real)
+        if r.T is not None:
+            out["classification"] = classify(r.T, self.parabolic_tol)
+            out["star"] = star(r.k0, r.T, self.lattice)
+        return out
+
+    def report(self) -> None:
+        """Log the case, frequencies, ``T`` and its type, slopes and the solvability multiplier."""
+        out = self.to_dict()
+        log(f"  case: {out['case']}, ω0 a/2πc = {np.round(out['omegas'], 6).tolist()}")
+        if out["T"] is not None:
+            log(f"  T = {np.round(out['T'], 6).tolist()}")
+            c = out["classification"]
+            log(f"  type: {c['type']} ({c['extremum']}), principal values {np.round(c['eigenvalues'], 6).tolist()}")
+        if "slopes" in out:
+            log(f"  slopes dΩ²/d|κ|: { {k: np.round(v, 6).tolist() for k, v in out['slopes'].items()} }")
+        log(f"  solvability multiplier {out['solvability_multiplier']:.1e}")
+
+
+# -- the asymptotic check ----------------------------------------------------------------------------------
+def fitted_slope(kappa: np.ndarray, error: np.ndarray) -> float:
+    """Least-squares slope of ``log error`` against ``log |κ|``."""
+    keep = error > 0
+    return float(np.polyfit(np.log(kappa[keep]), np.log(error[keep]), 1)[0])
 
 
 @dataclass
@@ -44,6 +105,16 @@ class Comparison:
         """``max_p |Ω²_exact − Ω²_HFH| / |Ω0²|`` per ``κ`` (relative to 1 for the low-frequency limit)."""
         scale = max(abs(np.mean(self.predicted[0])) ** 2, 1e-2)
         return np.abs(self.exact ** 2 - self.predicted ** 2).max(axis=1) / scale
+
+    @property
+    def error_slope(self) -> float:
+        """The fitted log-log slope of :attr:`error` (≈ 4 simple, ≈ 2 linear branches)."""
+        return fitted_slope(self.kappa, self.error)
+
+    def to_dict(self) -> dict:
+        """Frequencies in units of 2πc/a."""
+        return {"direction": self.direction, "kappa": self.kappa, "exact": to_reduced(self.exact),
+                "hfh": to_reduced(self.predicted), "error": self.error, "error_slope": self.error_slope}
 
 
 def compare_along(problem: BlochProblem, result: HFHResult, direction: np.ndarray,
@@ -66,20 +137,144 @@ def compare_along(problem: BlochProblem, result: HFHResult, direction: np.ndarra
     return Comparison(direction, np.asarray(kappas), np.array(exact), np.array(predicted))
 
 
-def fitted_slope(kappa: np.ndarray, error: np.ndarray) -> float:
-    """Least-squares slope of ``log error`` against ``log |κ|``."""
-    keep = error > 0
-    return float(np.polyfit(np.log(kappa[keep]), np.log(error[keep]), 1)[0])
+@dataclass
+class AsymptoticCheck:
+    """Exact against asymptotic bands along each probe direction (empty when skipped)."""
+
+    comparisons: dict[str, Comparison]
+
+    def to_dict(self) -> dict:
+        return {name: c.to_dict() for name, c in self.comparisons.items()}
 
 
-def bands_along(problem: BlochProblem, ks: np.ndarray, wanted: int, search_from: float) -> np.ndarray:
-    """The ``wanted`` lowest physical frequencies (Ω, increasing real part; NaN where fewer converged) at each
-    k-point, for the band diagram the HFH asymptotics are drawn on."""
-    rows = np.full((len(ks), wanted), np.nan, dtype=complex)
-    for n, k in enumerate(ks):
-        pairs, _ = collect_modes(lambda nev, target: problem.solve(k, nev=nev, target=target), wanted, search_from)
-        omegas = [p.omega for p in pairs]
-        if np.allclose(k, 0.0) and has_static_limit(problem) and problem.dispersive:
-            omegas = [0j, *omegas][:wanted]  # the acoustic band at Γ (filtered as static by the PEP)
+def asymptotic_check(problem: BlochProblem, result: HFHResult, *, lattice: np.ndarray, kappa_max: float = 0.4,
+                     check_points: int = 5) -> AsymptoticCheck:
+    """Compare along every probe direction at ``check_points`` values of ``|κ|`` halving down from
+    ``kappa_max`` (``check_points = 0``: no check), logging the error's fitted slope (theory.md §8.8)."""
+    if check_points == 0:
+        return AsymptoticCheck({})
+    require(check_points >= 2, f"must be 0 (no check) or >= 2, got {check_points}", argument="check_points")
+    require(kappa_max > 0, f"must be positive, got {kappa_max}", argument="kappa_max")
+    kappas = kappa_max * 0.5 ** np.arange(check_points)[::-1]
+    comparisons = {}
+    for name, e in probe_directions(result.k0, lattice).items():
+        comparisons[name] = compare_along(problem, result, e, kappas)
+        log(f"  asymptotics along {name}: error slope {comparisons[name].error_slope:.2f}")
+    return AsymptoticCheck(comparisons)
+
+
+# -- the path study ----------------------------------------------------------------------------------------
+def exact_bands(problem: BlochProblem, path: KPath, *, bands: int, search_from: float) -> np.ndarray:
+    """The ``bands`` lowest physical frequencies at or above ``search_from`` (Ω units) at every point of
+    ``path``, in units of 2πc/a (increasing real part; NaN where fewer converged), with the acoustic band's
+    zero at Γ (filtered as static by the PEP) when the medium has one."""
+    diagram = sweep_bands(problem, path, num_bands=bands, target=search_from)
+    rows = np.full((len(path.k), bands), complex(np.nan, np.nan))
+    acoustic = problem.dispersive and has_static_limit(problem)
+    for n, point in enumerate(diagram.points):
+        omegas = point.omega
+        if acoustic and np.allclose(point.k, 0.0):
+            omegas = [0j, *omegas][:bands]
         rows[n, :len(omegas)] = omegas
     return rows
+
+
+@dataclass
+class PathStudy:
+    """The HFH models of bands ``1..n`` at every vertex of a path (``models[letter] = [(band, summary)]``,
+    bands whose model does not exist are left out) and the exact bands along it (units 2πc/a)."""
+
+    path: KPath
+    exact: np.ndarray
+    models: dict[str, list[tuple[int, ModelSummary]]]
+
+    def to_dict(self) -> dict:
+        return {"k": self.path.k, "labels": [[i, n] for i, n in self.path.labels], "exact": self.exact,
+                "points": {letter: [{"band": band, **summary.to_dict()} for band, summary in entries]
+                           for letter, entries in self.models.items()}}
+
+
+def path_study(problem: BlochProblem, path: KPath, *, bands: int, selection: Selection, lattice: np.ndarray,
+               parabolic_tol: float = 0.05) -> PathStudy:
+    """The HFH model of bands ``1..bands`` at every vertex of ``path`` (mode selection and tolerances from
+    ``selection``), logged point by point, and the exact band diagram of ``bands + 1`` bands along the path
+    (theory.md §8.8)."""
+    require(bands >= 1, f"must be >= 1, got {bands}", argument="bands")
+    models: dict[str, list[tuple[int, ModelSummary]]] = {}
+    for index, letter in path.labels:
+        if letter in models:
+            continue
+        models[letter] = []
+        for band in range(1, bands + 1):
+            log(f"  point {letter}, band {band}:")
+            try:
+                result = hfh_at_point(problem, path.k[index], replace(selection, band=band, target=None))
+            except InputError as error:  # e.g. the acoustic band of a medium without a static limit
+                log(f"    skipped: {error}")
+                continue
+            models[letter].append((band, ModelSummary(result, lattice, parabolic_tol)))
+            models[letter][-1][1].report()
+    exact = exact_bands(problem, path, bands=bands + 1, search_from=selection.search_from)
+    return PathStudy(path, exact, models)
+
+
+# -- plots -------------------------------------------------------------------------------------------------
+def plot_asymptotics(check: AsymptoticCheck, result: HFHResult, path_out: Path) -> None:
+    """Exact (dots) and asymptotic (lines) ``Re ω`` against ``|κ|``, and the error's log-log plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fine = np.linspace(0, max(c.kappa.max() for c in check.comparisons.values()), 60)
+    for n, (name, c) in enumerate(check.comparisons.items()):
+        colour = f"C{n}"
+        predicted = np.sqrt(result.predict(fine[:, None] * c.direction).astype(complex))
+        axes[0].plot(fine, to_reduced(predicted.real), "-", color=colour, lw=1)
+        axes[0].plot(c.kappa, to_reduced(c.exact.real), "o", color=colour, ms=4, label=f"exact, {name}")
+        axes[1].loglog(c.kappa, c.error, "o-", color=colour, label=f"{name}: slope {c.error_slope:.2f}")
+    axes[0].set_xlabel("|κ| a")
+    axes[0].set_ylabel("Re ω a/2πc")
+    axes[0].set_title(f"{result.case}: HFH asymptotics (lines) vs exact bands")
+    axes[0].legend(fontsize=8)
+    axes[1].set_xlabel("|κ| a")
+    axes[1].set_ylabel("|Ω²exact − Ω²HFH| / |Ω0²|")
+    axes[1].set_title("asymptotic error")
+    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path_out, dpi=120)
+    plt.close(fig)
+
+
+def plot_path_study(study: PathStudy, kappa_max: float, path_out: Path) -> None:
+    """Exact bands (dots, Re and Im ω) along the path and each vertex's HFH curves within ``kappa_max``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = study.path
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    s = path.distance
+    for column in study.exact.T:
+        axes[0].plot(s, column.real, "k.", ms=3)
+        axes[1].plot(s, column.imag, "k.", ms=3)
+    for index, letter in path.labels:
+        near = np.flatnonzero(np.abs(s - s[index]) <= kappa_max)
+        fine = np.linspace(s[near].min(), s[near].max(), 40)
+        ks = np.array([np.interp(fine, s[near], path.k[near, j]) for j in range(path.k.shape[1])]).T
+        for _, summary in study.models.get(letter, []):
+            omega = np.sqrt(summary.result.predict(ks - path.k[index]).astype(complex))
+            axes[0].plot(fine, to_reduced(omega.real), "r-", lw=1)
+            axes[1].plot(fine, to_reduced(omega.imag), "r-", lw=1)
+    for ax, name in zip(axes, ("Re ω a/2πc", "Im ω a/2πc")):
+        ax.set_xticks([s[i] for i, _ in path.labels], [("Γ" if n == "G" else n) for _, n in path.labels])
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0].set_title("exact bands (dots) and HFH asymptotics (red)")
+    fig.tight_layout()
+    fig.savefig(path_out, dpi=120)
+    plt.close(fig)

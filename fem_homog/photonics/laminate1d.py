@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from fem_homog.core.errors import InputError, SolverError, require
+from fem_homog.core.errors import SolverError, require
 from fem_homog.photonics.materials import DispersiveModel
 from fem_homog.photonics.slots import slot_pair
 
@@ -174,8 +174,3 @@ def slab(layers: Sequence[Layer], cells: int, omega: float, entry: tuple[float, 
     R = (m[1, 0] + 1j * Z_h * m[1, 1] - 1j * Z_x * m[0, 0] + Z_h * Z_x * m[0, 1]) / D
     return Scattering(R=R, t=t, T_E=float(Z_x / Z_h * abs(t) ** 2))
 
-
-def check_k(k: float) -> None:
-    """A 1D Bloch wavenumber must lie in the first Brillouin zone ``[−π, π]``."""
-    if not -np.pi - 1e-12 <= k <= np.pi + 1e-12:
-        raise InputError(f"k = {k} is outside the Brillouin zone [-π, π]")

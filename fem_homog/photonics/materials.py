@@ -7,7 +7,8 @@ frequency is ``Ω/2π = a/λ``; all model frequencies are scaled the same way):
 
 The same class describes a relative permeability μ_r(Ω). Passive media (all Γ ≥ 0) have Im ε ≥ 0 for Re Ω > 0.
 A model is also a ratio of two polynomials in Ω, which is what the polynomial eigenvalue problem of
-:mod:`fem_homog.photonics.bloch` is built from.
+:mod:`fem_homog.photonics.bloch` is built from; :func:`d_domega2` is the one "dot" derivative ``∂/∂(Ω²)`` of
+such a fraction (of a model, or of a slot coefficient built from models in :mod:`fem_homog.photonics.dispersion`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import numpy as np
 from numpy.polynomial import Polynomial
 
 from fem_homog.core.errors import require
-
-MODELS = ("constant", "drude", "lorentz")
 
 
 @dataclass(frozen=True)
@@ -66,23 +65,6 @@ class DispersiveModel:
             value = value + delta * omega_0**2 / (omega_0**2 - omega**2 - 1j * gamma * omega)
         return value[()] if value.ndim == 0 else value
 
-    def d_domega2(self, omega: complex | np.ndarray) -> complex | np.ndarray:
-        """``∂ε/∂(Ω²) = (1/2Ω) dε/dΩ`` (the "dot" derivative of theory.md §1), exact."""
-        omega = np.asarray(omega, dtype=complex)
-        deriv = np.zeros(omega.shape, dtype=complex)
-        for omega_p, gamma in self.drude:
-            deriv = deriv + omega_p**2 * (2 * omega + 1j * gamma) / (omega**2 + 1j * gamma * omega) ** 2
-        for delta, omega_0, gamma in self.lorentz:
-            deriv = deriv + delta * omega_0**2 * (2 * omega + 1j * gamma) / (
-                omega_0**2 - omega**2 - 1j * gamma * omega) ** 2
-        deriv = deriv / (2 * omega)
-        return deriv[()] if deriv.ndim == 0 else deriv
-
-    def static_value(self) -> float:
-        """``ε(0)`` for Lorentz/constant models (Drude media diverge at Ω = 0)."""
-        require(not self.drude, "a Drude medium has no finite static permittivity")
-        return self.eps_inf + sum(delta for delta, _, _ in self.lorentz)
-
     def as_fraction(self) -> tuple[Polynomial, Polynomial]:
         """``(N, D)`` with ``ε(Ω) = N(Ω)/D(Ω)``: ``D`` is the product of the pole denominators."""
         terms = [(Polynomial([0.0, 1j * g, 1.0]), Polynomial([-wp**2])) for wp, g in self.drude]
@@ -98,6 +80,22 @@ class DispersiveModel:
                     others = others * d
             num = num + n * others
         return num, den
+
+
+def d_domega2(num: Polynomial, den: Polynomial, omega: complex) -> complex:
+    """``∂(num/den)/∂(Ω²) = (num/den)'(Ω) / (2Ω)`` (the dot derivative of theory.md §1); at ``Ω = 0`` the
+    coefficient of Ω² of the Taylor series, which exists only for a fraction that is finite and even to first
+    order there (a static limit). For a model: ``d_domega2(*eps.as_fraction(), omega)``.
+    """
+    if abs(omega) > 1e-12:
+        return ((num.deriv() * den - num * den.deriv())(omega) / den(omega) ** 2) / (2 * omega)
+    n, d = (np.pad(p.coef.astype(complex), (0, 3))[:3] for p in (num, den))
+    require(abs(d[0]) > 0, "a coefficient is infinite at zero frequency: this medium has no static limit")
+    c0 = n[0] / d[0]
+    c1 = (n[1] - c0 * d[1]) / d[0]
+    require(abs(c1) <= 1e-12 * max(abs(c0), 1.0),
+            "a coefficient is not even in Ω at zero frequency (lossy): no static limit")
+    return (n[2] - c0 * d[2] - c1 * d[1]) / d[0]
 
 
 def constant(value: float) -> DispersiveModel:
@@ -118,17 +116,6 @@ def lorentz(eps_inf: float, poles: Sequence[Sequence[float]]) -> DispersiveModel
     return DispersiveModel(eps_inf=float(eps_inf),
                            lorentz=tuple((float(d), float(w), float(g)) for d, w, g in poles))
 
-
-def model_from_config(kind: str, *, value: float = 1.0, eps_inf: float = 1.0, omega_p: float | None = None,
-                      gamma: float = 0.0, poles: Sequence[Sequence[float]] = ()) -> DispersiveModel:
-    """Build a model from config values; ``kind`` is one of :data:`MODELS`."""
-    require(kind in MODELS, f"unknown material model '{kind}' (known: {', '.join(MODELS)})")
-    if kind == "constant":
-        return constant(value)
-    if kind == "drude":
-        require(omega_p is not None, "the Drude model needs material.omega_p (plasma frequency)")
-        return drude(eps_inf, omega_p, gamma)
-    return lorentz(eps_inf, poles)
 
 @dataclass(frozen=True)
 class Phase:

@@ -21,9 +21,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from petsc4py import PETSc
 
 from fem_homog.photonics.materials import DispersiveModel
+
+from petsc4py import PETSc
 
 
 def applies(mu_slot_models: Sequence[DispersiveModel], rho_slot_models: Sequence[DispersiveModel]) -> bool:

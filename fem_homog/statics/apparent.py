@@ -1,12 +1,12 @@
 """Apparent conductivity tensors of a window ``Q_R`` under three boundary conditions (theory.md §3).
 
-* **periodic** — the window is periodized; ``A^P_R`` is the effective tensor of the cell problem of §2.1–§2.2
-  on ``Q_R``, computed by :func:`fem_homog.statics.correctors.conductivity`.
-* **dirichlet** (kinematic, KUBC) — ``u = E·y`` on ``∂Q_R``: with ``u = y_k + w_k``, ``w_k ∈ H^1_0``,
-  ``∫ A(e_k + ∇w_k)·∇v = 0``, and ``A^D_R e_k = ⟨A(e_k + ∇w_k)⟩``.
-* **neumann** (static, SUBC) — ``A∇u·n = Σ·n`` on ``∂Q_R``; by the divergence theorem the load is
-  ``∫ Σ·∇v``, and ``u`` is defined up to a constant (the kernel, handled as for periodic cells). For each unit
-  flux ``Σ = e_k``, ``G e_k = ⟨∇u_k⟩ = (A^N_R)^{-1} e_k``, so ``A^N_R = G^{-1}``.
+* **periodic** (:func:`periodic_window`) — the window is periodized; ``A^P_R`` is the effective tensor of the
+  cell problem of §2.1–§2.2 on ``Q_R``, computed by :func:`fem_homog.statics.correctors.conductivity`.
+* **dirichlet** (:func:`dirichlet_window`; kinematic, KUBC) — ``u = E·y`` on ``∂Q_R``: with ``u = y_k + w_k``,
+  ``w_k ∈ H^1_0``, ``∫ A(e_k + ∇w_k)·∇v = 0``, and ``A^D_R e_k = ⟨A(e_k + ∇w_k)⟩``.
+* **neumann** (:func:`neumann_window`; static, SUBC) — ``A∇u·n = Σ·n`` on ``∂Q_R``; by the divergence theorem
+  the load is ``∫ Σ·∇v``, and ``u`` is defined up to a constant (the kernel, handled as for periodic cells). For
+  each unit flux ``Σ = e_k``, ``G e_k = ⟨∇u_k⟩ = (A^N_R)^{-1} e_k``, so ``A^N_R = G^{-1}``.
 
 On one mesh with matching opposite faces the discrete spaces are nested (``H^1_0`` ⊂ periodic ⊂ ``H^1``), so the
 ordering ``A^N_R ⪯ A^P_R ⪯ A^D_R`` of §3 holds for the finite-element tensors too, sample by sample.
@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from fem_homog.cells.rve_mesh import WindowMesh
+from fem_homog.core.errors import require
+from fem_homog.fem.coefficients import integrate_components
+from fem_homog.fem.petsc import definite_solver, singular_solver
+from fem_homog.forms import cell_problems as cp
+from fem_homog.statics import correctors
+
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
 import ufl
 from petsc4py import PETSc
-from fem_homog.forms import cell_problems as cp
-from fem_homog.statics import correctors
-from fem_homog.fem.coefficients import integrate_components
-from fem_homog.core.errors import require
-from fem_homog.cells.rve_mesh import WindowMesh
-from fem_homog.fem.petsc import definite_solver, singular_solver
 
 BOUNDARIES = ("periodic", "dirichlet", "neumann")
 
@@ -62,7 +63,7 @@ def _solve(V: dolfinx.fem.FunctionSpace, bilinear: ufl.Form, loads: list[ufl.For
     return fields
 
 
-def dirichlet(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
+def dirichlet_window(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
               rtol: float = 1e-10) -> np.ndarray:
     """Kinematic apparent tensor ``A^D_R`` (affine ``u = E·y`` on the whole window boundary)."""
     mesh, d = window.mesh, window.geometry.dim
@@ -76,7 +77,7 @@ def dirichlet(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, met
     return integrate_components(cp.conductivity_flux_matrix(A, w), mesh).real / window.geometry.volume
 
 
-def neumann(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
+def neumann_window(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
             rtol: float = 1e-10) -> np.ndarray:
     """Static apparent tensor ``A^N_R`` (uniform flux ``Σ·n`` on the whole window boundary)."""
     mesh, d = window.mesh, window.geometry.dim
@@ -90,7 +91,7 @@ def neumann(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, metho
     return np.linalg.inv(G)
 
 
-def periodic(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
+def periodic_window(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, method: str = "cg-gamg",
              rtol: float = 1e-10) -> np.ndarray:
     """Periodic apparent tensor ``A^P_R`` (the periodized window as a cell, theory.md §2.1–§2.2)."""
     return correctors.conductivity(window, A, degree=degree, method=method, rtol=rtol).tensor
@@ -99,7 +100,8 @@ def periodic(window: WindowMesh, A: ufl.core.expr.Expr, *, degree: int = 1, meth
 def apparent_tensors(window: WindowMesh, A: ufl.core.expr.Expr, boundaries: list[str], *, degree: int = 1,
                      method: str = "cg-gamg", rtol: float = 1e-10) -> dict[str, np.ndarray]:
     """The apparent tensors of one window for each requested boundary condition (:data:`BOUNDARIES`)."""
-    solvers = {"periodic": periodic, "dirichlet": dirichlet, "neumann": neumann}
+    solvers = {"periodic": periodic_window, "dirichlet": dirichlet_window, "neumann": neumann_window}
     for name in boundaries:
-        require(name in solvers, f"unknown rve.boundary '{name}' (known: {', '.join(BOUNDARIES)}, all)")
+        require(name in solvers, f"unknown {{argument}} '{name}' (known: {', '.join(BOUNDARIES)})",
+                argument="boundaries")
     return {name: solvers[name](window, A, degree=degree, method=method, rtol=rtol) for name in boundaries}

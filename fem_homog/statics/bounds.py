@@ -102,7 +102,7 @@ def elasticity_report(lame_pairs: Sequence[tuple[float, float]], fractions: Sequ
                       C_hom: np.ndarray) -> dict:
     """Voigt/Reuss checks of ``C_hom`` plus symmetry and positive definiteness."""
     dim = 2 if C_hom.shape[0] == 3 else 3
-    voigt, reuss = voigt_reuss([isotropic_stiffness(l, m, dim) for l, m in lame_pairs], fractions)
+    voigt, reuss = voigt_reuss([isotropic_stiffness(lam, mu, dim) for lam, mu in lame_pairs], fractions)
     return {"voigt": voigt, "reuss": reuss, "inside_voigt_reuss": loewner_between(reuss, C_hom, voigt),
             "symmetric": bool(np.allclose(C_hom, C_hom.T, rtol=0, atol=1e-8 * np.abs(C_hom).max())),
             "positive_definite": bool(np.linalg.eigvalsh(0.5 * (C_hom + C_hom.T)).min() > 0)}

@@ -13,26 +13,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fem_homog.cells.meshing import CellMesh
+from fem_homog.core.timing import Timings
+from fem_homog.fem import periodic
+from fem_homog.fem.coefficients import integrate_components
+from fem_homog.fem.petsc import singular_solver
+from fem_homog.forms import cell_problems as cp
+from fem_homog.output.results import jsonable
+
 import dolfinx.fem
 import dolfinx.fem.petsc
 import ufl
 from petsc4py import PETSc
-from fem_homog.forms import cell_problems as cp
-from fem_homog.fem import periodic
-from fem_homog.cells.meshing import CellMesh
-from fem_homog.fem.coefficients import integrate_components
-from fem_homog.core.timing import Timings
-from fem_homog.fem.petsc import singular_solver
-
 
 
 @dataclass
 class CellSolution:
     """Correctors of one cell problem and the effective tensor they give.
 
-    ``tensor`` is the flux-form tensor (``A_hom`` or Voigt ``C_hom``), ``tensor_energy`` the energy-form one.
+    ``tensor`` is the flux-form tensor (``A_hom`` or Voigt ``C_hom``, its ``name``), ``tensor_energy`` the
+    energy-form one.
     """
 
+    name: str
     tensor: np.ndarray
     tensor_energy: np.ndarray
     correctors: list[dolfinx.fem.Function]
@@ -45,6 +48,13 @@ class CellSolution:
     def flux_energy_difference(self) -> float:
         """``max |flux - energy|`` relative to ``max |tensor|``."""
         return float(np.abs(self.tensor - self.tensor_energy).max() / np.abs(self.tensor).max())
+
+    def to_dict(self) -> dict:
+        """JSON-ready numbers: the tensor under its ``name`` and ``<name>_energy``, their relative difference,
+        the dofs (full and periodic) and the iterations per load case."""
+        return jsonable({self.name: self.tensor, f"{self.name}_energy": self.tensor_energy,
+                         "flux_energy_difference": self.flux_energy_difference, "dofs": self.dofs,
+                         "reduced_dofs": self.reduced_dofs, "iterations": self.iterations})
 
 
 def _solve_load_cases(V: dolfinx.fem.FunctionSpace, bilinear: ufl.Form, loads: list[ufl.Form], *,
@@ -152,7 +162,7 @@ def conductivity(cell: CellMesh, A: ufl.core.expr.Expr, *, degree: int = 2, meth
         energy = integrate_components(cp.conductivity_energy_matrix(A, chi), cell.mesh) / volume
     for k, c in enumerate(chi):
         c.name = f"chi_{k + 1}"
-    return CellSolution(tensor=flux.real, tensor_energy=energy.real, correctors=chi, iterations=its,
+    return CellSolution(name="A_hom", tensor=flux.real, tensor_energy=energy.real, correctors=chi, iterations=its,
                         dofs=V.dofmap.index_map.size_global, reduced_dofs=reduced, timings=timings)
 
 
@@ -177,5 +187,5 @@ def elasticity(cell: CellMesh, lmbda: ufl.core.expr.Expr, mu: ufl.core.expr.Expr
     names = ["11", "22", "12"] if d == 2 else ["11", "22", "33", "23", "13", "12"]
     for J, field_ in enumerate(w):
         field_.name = f"w_{names[J]}"
-    return CellSolution(tensor=flux.real, tensor_energy=energy.real, correctors=w, iterations=its,
+    return CellSolution(name="C_hom", tensor=flux.real, tensor_energy=energy.real, correctors=w, iterations=its,
                         dofs=V.dofmap.index_map.size_global * d, reduced_dofs=reduced, timings=timings)

@@ -39,20 +39,21 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cells.meshing import CellMesh
+from fem_homog.core.errors import require
+from fem_homog.core.logging import log
+from fem_homog.core.timing import Timings
+from fem_homog.fem import periodic, petsc
+from fem_homog.fem.coefficients import integrate, integrate_components
+from fem_homog.forms import stokes
+from fem_homog.output.results import jsonable, peak_memory_mb
+
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.la
 import ufl
 from petsc4py import PETSc
-from fem_homog.forms import stokes
-from fem_homog.fem import periodic
-from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cells.meshing import CellMesh
-from fem_homog.fem.coefficients import integrate, integrate_components
-from fem_homog.core.logging import log
-from fem_homog.core.timing import Timings
-from fem_homog.core.errors import require
-from fem_homog.fem import petsc
 
 METHODS = ("mumps", "fieldsplit")
 
@@ -414,6 +415,8 @@ class Permeability:
     ``dofs`` counts the Taylor–Hood space on the whole two-phase mesh, ``reduced_dofs`` the unknowns solved
     for (periodic, fluid only, no slip).
     ``divergence`` is ``max_k ‖∇·w^k‖ / max_k ‖∇w^k‖`` (zero for an exactly divergence-free velocity).
+    ``solid_fraction`` is measured on the mesh, ``nominal_solid_fraction`` exact for the geometry; ``timings`` is
+    the caller's, so stages timed after the solve are reported too.
     """
 
     tensor: np.ndarray
@@ -421,11 +424,15 @@ class Permeability:
     velocities: list[dolfinx.fem.Function]
     pressures: list[dolfinx.fem.Function]
     solid_fraction: float
+    nominal_solid_fraction: float
     blocked_directions: np.ndarray
     divergence: float
     iterations: list[int]
     dofs: int
     reduced_dofs: int
+    mesh_cells: int
+    ranks: int
+    memory_mb: dict[str, float]
     timings: Timings
 
     @property
@@ -437,6 +444,21 @@ class Permeability:
     def asymmetry(self) -> float:
         """``max |K − Kᵀ|`` relative to ``max |K|``."""
         return float(np.abs(self.tensor - self.tensor.T).max() / np.abs(self.tensor).max())
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``K`` in both forms and their checks, the eigenvalues of ``sym(K)``, the directions that
+        flow or are blocked, fractions, sizes and the run (the permeability driver's ``results.json``)."""
+        eigenvalues = np.linalg.eigvalsh(0.5 * (self.tensor + self.tensor.T))
+        return jsonable({
+            "K": self.tensor, "K_dissipation": self.tensor_dissipation, "form_difference": self.form_difference,
+            "asymmetry": self.asymmetry, "eigenvalues": eigenvalues,
+            "positive_definite": bool(eigenvalues.min() > 0 and not len(self.blocked_directions)),
+            "blocked_directions": self.blocked_directions,
+            "flowing_directions": len(eigenvalues) - len(self.blocked_directions), "divergence": self.divergence,
+            "solid_fraction": self.solid_fraction, "nominal_solid_fraction": self.nominal_solid_fraction,
+            "dofs": self.dofs, "reduced_dofs": self.reduced_dofs, "iterations": self.iterations,
+            "ranks": self.ranks, "mesh_cells": self.mesh_cells, "peak_memory_mb": self.memory_mb,
+            "timings": self.timings.seconds})
 
 
 def permeability(cell: CellMesh, *, degree: int = 2, method: str = "mumps", rtol: float = 1e-10,
@@ -457,7 +479,7 @@ def permeability(cell: CellMesh, *, degree: int = 2, method: str = "mumps", rtol
     InputError
         If the fluid is disconnected or does not cross the cell in any direction.
     """
-    require(degree >= 2, f"the Taylor-Hood velocity degree must be at least 2, got {degree}")
+    require(degree >= 2, f"must be at least 2 (the Taylor-Hood velocity degree), got {degree}", argument="degree")
     timings = timings or Timings()
     with timings.stage("topology"):
         perc = percolation(cell)
@@ -491,10 +513,14 @@ def permeability(cell: CellMesh, *, degree: int = 2, method: str = "mumps", rtol
     dofs = system.V.dofmap.index_map.size_global * d + system.Q.dofmap.index_map.size_global
     solver.destroy()
     system.destroy()
+    comm = cell.mesh.comm
     return Permeability(tensor=K.real, tensor_dissipation=K_diss.real, velocities=velocities,
                         pressures=pressures, solid_fraction=solid_fraction,
+                        nominal_solid_fraction=cell.geometry.nominal_inclusion_fraction(),
                         blocked_directions=perc.blocked, divergence=divergence, iterations=iterations,
-                        dofs=dofs, reduced_dofs=reduced, timings=timings)
+                        dofs=dofs, reduced_dofs=reduced,
+                        mesh_cells=cell.mesh.topology.index_map(cell.mesh.topology.dim).size_global,
+                        ranks=comm.size, memory_mb=peak_memory_mb(comm), timings=timings)
 
 
 def _extend(system: StokesSystem, x: PETSc.Vec,

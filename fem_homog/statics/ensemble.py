@@ -9,26 +9,28 @@ the number of ranks (up to the linear-solver tolerance).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 from mpi4py import MPI
 
-import dolfinx.fem
-
-from fem_homog.statics.apparent import apparent_tensors
-from fem_homog.fem.coefficients import PhaseValue, phase_function
-from fem_homog.core.logging import log
-from fem_homog.core.errors import require
 from fem_homog.cells.random_media import Medium
 from fem_homog.cells.rve_mesh import mesh_window
+from fem_homog.core.errors import require
+from fem_homog.core.logging import log
+from fem_homog.core.timing import Timings
+from fem_homog.fem.coefficients import PhaseValue, phase_function
+from fem_homog.statics.apparent import apparent_tensors
+
+import dolfinx.fem
 
 
 @dataclass(frozen=True)
-class Discretization:
-    """Mesh and solver options for every window."""
+class WindowOptions:
+    """Mesh and solver options for every window: ``cells_per_voxel`` (voxel windows), ``h`` and ``order``
+    (disk/sphere windows, :func:`~fem_homog.cells.rve_mesh.mesh_window`), the Lagrange ``degree`` and the linear
+    solver ``method``/``rtol`` (:func:`~fem_homog.statics.apparent.apparent_tensors`)."""
 
     cells_per_voxel: int = 2
     h: float = 0.1
@@ -62,36 +64,43 @@ class SizeResult:
 
 def split(comm: MPI.Comm, groups: int) -> tuple[MPI.Comm, int]:
     """Split ``comm`` into ``groups`` contiguous blocks of ranks; return this rank's block and its number."""
-    require(1 <= groups <= comm.size,
-            f"rve.groups must lie in [1, {comm.size}] (the number of ranks), got {groups}")
+    require(1 <= groups <= comm.size, f"must lie in [1, {comm.size}] (the number of ranks), got {groups}",
+            argument="groups")
     color = comm.rank * groups // comm.size
     return comm.Split(color, comm.rank), color
 
 
 def solve_sample(medium: Medium, size: float, index: int, seed: int, values: Mapping[int, PhaseValue],
-                 boundaries: Sequence[str], disc: Discretization, comm: MPI.Comm) -> SampleResult:
-    """Generate, mesh and solve realization ``index`` on ``comm``."""
-    start = time.perf_counter()
-    sample = medium.sample(size, index, seed)
-    window = mesh_window(sample, comm=comm, cells_per_voxel=disc.cells_per_voxel, h=disc.h, order=disc.order)
-    present = set().union(*comm.allgather({int(t) for t in np.unique(window.cell_tags.values)}))
-    missing = present - set(values)
-    require(not missing, f"no phase value for the phase tag(s) {sorted(missing)} (see material.labels)")
-    A = phase_function(window.mesh, window.cell_tags, {t: values[t] for t in present})
-    tensors = apparent_tensors(window, A, list(boundaries), degree=disc.degree, method=disc.method,
-                               rtol=disc.rtol)
-    dofs = dolfinx.fem.functionspace(window.mesh, ("Lagrange", disc.degree)).dofmap.index_map.size_global
-    return SampleResult(tensors=tensors, cells=window.num_cells, dofs=dofs, seconds=time.perf_counter() - start)
+                 boundaries: Sequence[str], options: WindowOptions, comm: MPI.Comm) -> SampleResult:
+    """Generate, mesh and solve realization ``index`` on ``comm``.
+
+    ``values`` maps every phase tag of the realization to its conductivity (an
+    :class:`~fem_homog.core.errors.InputError` about ``values`` names the tags it misses).
+    """
+    timings = Timings()
+    with timings.stage("sample"):
+        sample = medium.sample(size, index, seed)
+        window = mesh_window(sample, comm=comm, cells_per_voxel=options.cells_per_voxel, h=options.h,
+                             order=options.order)
+        present = set().union(*comm.allgather({int(t) for t in np.unique(window.cell_tags.values)}))
+        missing = present - set(values)
+        require(not missing, f"no phase value for the phase tag(s) {sorted(missing)} (see {{argument}})",
+                argument="values")
+        A = phase_function(window.mesh, window.cell_tags, {t: values[t] for t in present})
+        tensors = apparent_tensors(window, A, list(boundaries), degree=options.degree, method=options.method,
+                                   rtol=options.rtol)
+        dofs = dolfinx.fem.functionspace(window.mesh, ("Lagrange", options.degree)).dofmap.index_map.size_global
+    return SampleResult(tensors=tensors, cells=window.num_cells, dofs=dofs, seconds=timings.seconds["sample"])
 
 
 def run(medium: Medium, sizes: Sequence[float], samples: int, seed: int, values: Mapping[int, PhaseValue],
-        boundaries: Sequence[str], disc: Discretization = Discretization(), *, groups: int = 1,
+        boundaries: Sequence[str], options: WindowOptions = WindowOptions(), *, groups: int = 1,
         comm: MPI.Comm = MPI.COMM_WORLD) -> list[SizeResult]:
     """Apparent tensors of ``samples`` realizations at every window size, ``groups`` samples at a time.
 
     Returns one :class:`SizeResult` per size, identical on every rank of ``comm``.
     """
-    require(samples >= 1, f"rve.samples must be >= 1, got {samples}")
+    require(samples >= 1, f"must be >= 1, got {samples}", argument="samples")
     sub, color = split(comm, groups)
     results = []
     try:
@@ -99,7 +108,7 @@ def run(medium: Medium, sizes: Sequence[float], samples: int, seed: int, values:
             count = medium.available(size, samples)
             local = {}
             for m in range(color, count, groups):
-                local[m] = solve_sample(medium, size, m, seed, values, boundaries, disc, sub)
+                local[m] = solve_sample(medium, size, m, seed, values, boundaries, options, sub)
                 log(f"  R = {size:g}, sample {m + 1}/{count} (group {color}): {local[m].dofs} dofs, "
                     f"{local[m].seconds:.2f} s", sub)
             merged = {}

@@ -8,32 +8,40 @@ are interpolated into the fine space without error (:func:`periodic_interpolant`
 ``u₀`` solves the same macroscopic problem with the constant tensor ``A_hom`` on the same mesh, and the
 first-order reconstruction is ``u₁ = u₀ + ε χ^k(x/ε) ∂_k u₀``. Theory: ``‖u^ε − u₀‖_{L²} = O(ε)``,
 ``‖∇(u^ε − u₀)‖ = O(1)``, ``‖∇(u^ε − u₁)‖ = O(ε)`` on the torus but ``O(√ε)`` with Dirichlet data, where
-``u₁ ≠ 0`` on the boundary leaves a layer of width ``ε``.
+``u₁ ≠ 0`` on the boundary leaves a layer of width ``ε``. :func:`convergence_study` runs the whole study
+(every ``N``, both boundary problems, fitted rates); :func:`plot_errors` and :func:`error_fields` show it.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
 
-import basix.ufl
 import numpy as np
 from mpi4py import MPI
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from fem_homog.cells.meshing import CellMesh
+from fem_homog.core.errors import require
+from fem_homog.core.logging import log
+from fem_homog.core.timing import Timings
+from fem_homog.fem import periodic
+from fem_homog.fem.coefficients import integrate, phase_function
+from fem_homog.fem.petsc import definite_solver, singular_solver
+from fem_homog.forms import cell_problems as cp
+from fem_homog.output.results import jsonable, peak_memory_mb
+from fem_homog.statics.correctors import CellSolution, conductivity
+
+import basix.ufl
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
 import ufl
 from petsc4py import PETSc
-from fem_homog.forms import cell_problems as cp
-from fem_homog.fem import periodic
-from fem_homog.cells.meshing import CellMesh
-from fem_homog.fem.coefficients import integrate, phase_function
-from fem_homog.core.errors import SolverError, require
-from fem_homog.fem.petsc import singular_solver
 
 BOUNDARIES = ("torus", "dirichlet")
 ERRORS = ("L2_u0", "H1_u0", "L2_u1", "H1_u1")
@@ -49,9 +57,9 @@ def tiled_mesh(cell: CellMesh, n: int,
     distributed by dolfinx.
     """
     require(cell.mesh.comm.size == 1, "the cell mesh to tile must live on one process (MPI.COMM_SELF)")
-    require(cell.order == 1, "tiling needs a straight-sided cell mesh (mesh.order = 1)")
+    require(cell.order == 1, "tiling needs a straight-sided cell mesh (geometry order 1)")
     require(cell.geometry.lattice == "square" and bool(np.allclose(cell.geometry.size, 1.0)),
-            "tiling needs the unit square/cube cell (no cell.lengths, square lattice)")
+            "tiling needs the unit square/cube cell (unit lengths, square lattice)")
     require(n >= 1, f"the number of cells per side must be at least 1, got {n}")
     d = cell.mesh.geometry.dim
     x, cells = cell.mesh.geometry.x[:, :d], cell.mesh.geometry.dofmaps[0].astype(np.int64)
@@ -124,16 +132,20 @@ def _solve_dirichlet(V: dolfinx.fem.FunctionSpace, a: ufl.Form, L: ufl.Form,
     mesh.topology.create_connectivity(fdim, fdim + 1)
     dofs = dolfinx.fem.locate_dofs_topological(V, fdim, dolfinx.mesh.exterior_facet_indices(mesh.topology))
     bc = dolfinx.fem.dirichletbc(PETSc.ScalarType(0.0), dofs, V)
-    problem = dolfinx.fem.petsc.LinearProblem(
-        a, L, bcs=[bc], petsc_options_prefix="epsilon_",
-        petsc_options={"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": rtol, "ksp_atol": 0.0,
-                       "ksp_max_it": 5000})
-    u = problem.solve()
-    ksp = problem.solver
-    if ksp.getConvergedReason() < 0:
-        raise SolverError("the Dirichlet macro problem did not converge "
-                          f"(PETSc reason {ksp.getConvergedReason()})")
-    return u, ksp.getIterationNumber()
+    a_form = dolfinx.fem.form(a)
+    K = dolfinx.fem.petsc.assemble_matrix(a_form, bcs=[bc])
+    K.assemble()
+    b = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(L))
+    dolfinx.fem.petsc.apply_lifting(b, [a_form], bcs=[[bc]])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    dolfinx.fem.petsc.set_bc(b, [bc])
+    u = dolfinx.fem.Function(V)
+    with definite_solver(K, rtol=rtol, prefix="epsilon_", problem="Dirichlet macro problem") as solver:
+        its = solver.solve_into(b, u.x.petsc_vec)
+    u.x.scatter_forward()
+    for obj in (K, b):
+        obj.destroy()
+    return u, its
 
 
 def _solve_periodic(V: dolfinx.fem.FunctionSpace, a: ufl.Form, L: ufl.Form,
@@ -240,3 +252,130 @@ def error_fields(point: EpsilonPoint, degree: int = 2) -> list[dolfinx.fem.Funct
         f.interpolate(dolfinx.fem.Expression(expr, W.element.interpolation_points))
         fields.append(f)
     return fields
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the study: every ε for each boundary problem, and the fitted rates
+# ----------------------------------------------------------------------------------------------------------
+
+EXPECTED_SLOPES = {"torus": {"L2_u0": 1.0, "H1_u0": 0.0, "H1_u1": 1.0},
+                   "dirichlet": {"L2_u0": 1.0, "H1_u0": 0.0, "H1_u1": 0.5}}
+"""Slopes of log(error) against log(ε) predicted by theory.md §2.5."""
+LABELS = {"L2_u0": "L² ‖u − u₀‖", "H1_u0": "H¹ ‖∇(u − u₀)‖", "L2_u1": "L² ‖u − u₁‖", "H1_u1": "H¹ ‖∇(u − u₁)‖"}
+
+
+def check_study(*, N: Sequence[int], boundaries: Sequence[str], degree: int) -> None:
+    """Raise :class:`~fem_homog.core.errors.InputError` (about ``N``, ``boundaries`` or ``degree``) unless the
+    study can run: at least two distinct cell counts, known boundary problems, Lagrange degree 1–3."""
+    require(isinstance(N, (list, tuple)) and len(N) >= 2 and all(isinstance(n, int) and n >= 1 for n in N),
+            f"must list at least two positive integers (cells per side), got {N}", argument="N")
+    require(len(set(N)) == len(N), f"must not repeat a value, got {N}", argument="N")
+    for boundary in boundaries:
+        require(boundary in BOUNDARIES, f"unknown {{argument}} '{boundary}' (known: {', '.join(BOUNDARIES)})",
+                argument="boundaries")
+    require(degree in (1, 2, 3), f"must be 1, 2 or 3, got {degree}", argument="degree")
+
+
+@dataclass
+class BoundaryStudy:
+    """One boundary problem at every ``ε = 1/N`` (increasing ``N``) and the fitted slopes of its errors."""
+
+    boundary: str
+    points: list[EpsilonPoint]
+    slopes: dict[str, float]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``N``, ``epsilon``, ``errors`` per kind, ``slopes`` and the ``expected_slopes`` of theory,
+        ``dofs`` and ``iterations`` per ``N``."""
+        return {"N": [p.n for p in self.points], "epsilon": [p.epsilon for p in self.points],
+                "errors": {k: [p.errors[k] for p in self.points] for k in ERRORS}, "slopes": self.slopes,
+                "expected_slopes": EXPECTED_SLOPES[self.boundary], "dofs": [p.dofs for p in self.points],
+                "iterations": [p.iterations for p in self.points]}
+
+
+@dataclass
+class EpsilonStudy:
+    """The cell's ``A_hom`` and the :class:`BoundaryStudy` of each boundary problem, with the run's ranks,
+    peak memory and ``timings`` (the caller's: stages timed after the study are reported too)."""
+
+    A_hom: np.ndarray
+    studies: dict[str, BoundaryStudy]
+    ranks: int
+    memory_mb: dict[str, float]
+    timings: Timings
+
+    @property
+    def shown(self) -> EpsilonPoint:
+        """The point whose boundary layer is worth a picture: the Dirichlet square (else the torus) at the
+        largest ``N``."""
+        return (self.studies.get("dirichlet") or self.studies["torus"]).points[-1]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the epsilon_convergence driver's ``results.json``."""
+        return jsonable({"A_hom": self.A_hom, **{b: s.to_dict() for b, s in self.studies.items()},
+                         "ranks": self.ranks, "peak_memory_mb": self.memory_mb, "timings": self.timings.seconds})
+
+
+def boundary_study(cell: CellMesh, solution: CellSolution, phases: dict[int, float], boundary: str, *,
+                   N: Sequence[int], degree: int = 2, comm: MPI.Comm = MPI.COMM_WORLD) -> BoundaryStudy:
+    """:func:`epsilon_point` for every ``n`` in ``N`` (increasing) with the cell ``solution``'s correctors and
+    ``A_hom``, and the fitted slopes."""
+    points = []
+    for n in sorted(N):
+        point = epsilon_point(cell, solution.correctors, phases, solution.tensor, n, boundary, degree=degree,
+                              comm=comm)
+        log(f"  {boundary} N = {n:3d}: {point.dofs} dofs, " +
+            ", ".join(f"{k} {v:.3e}" for k, v in point.errors.items()), comm)
+        points.append(point)
+    slopes = fitted_slopes(points)
+    log(f"  {boundary} slopes: " + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items()) +
+        f" (theory {EXPECTED_SLOPES[boundary]})", comm)
+    return BoundaryStudy(boundary=boundary, points=points, slopes=slopes)
+
+
+def convergence_study(cell: CellMesh, phases: dict[int, float], *, N: Sequence[int], boundaries: Sequence[str],
+                      degree: int = 2, timings: Timings | None = None,
+                      comm: MPI.Comm = MPI.COMM_WORLD) -> EpsilonStudy:
+    """The ε-convergence study of theory.md §2.5 on the tilings of ``cell``.
+
+    The cell problems are solved once on ``cell`` (serial, straight-sided, unit; MUMPS), so every rank of
+    ``comm`` can evaluate ``χ(x/ε)``; then each of ``boundaries`` is solved at every ``ε = 1/n``, ``n`` in ``N``
+    (:func:`boundary_study`). ``phases`` maps cell tags to scalar conductivities. Stages ``cell`` and one per
+    boundary problem are added to ``timings``.
+    """
+    check_study(N=N, boundaries=boundaries, degree=degree)
+    timings = timings if timings is not None else Timings()
+    with timings.stage("cell"):
+        A = phase_function(cell.mesh, cell.cell_tags, phases)
+        solution = conductivity(cell, A, degree=degree, method="mumps")
+    log(f"  A_hom =\n{np.array2string(solution.tensor, precision=8)}", comm)
+    studies = {}
+    for boundary in boundaries:
+        with timings.stage(boundary):
+            studies[boundary] = boundary_study(cell, solution, phases, boundary, N=N, degree=degree, comm=comm)
+    return EpsilonStudy(A_hom=solution.tensor, studies=studies, ranks=comm.size, memory_mb=peak_memory_mb(comm),
+                        timings=timings)
+
+
+def plot_errors(study: EpsilonStudy, path: str | Path) -> None:
+    """Log-log errors against ε, one panel per boundary problem, fitted slopes in the legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    studies = study.studies
+    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 4.5), squeeze=False)
+    for ax, (boundary, block) in zip(axes[0], studies.items()):
+        eps = np.array([p.epsilon for p in block.points])
+        for key, marker in zip(ERRORS, "osD^"):
+            ax.loglog(eps, [p.errors[key] for p in block.points], marker=marker,
+                      label=f"{LABELS[key]}  slope {block.slopes[key]:.2f}")
+        ax.set_title(f"{boundary}: theory H¹(u − u₁) slope {EXPECTED_SLOPES[boundary]['H1_u1']:g}")
+        ax.set_xlabel("ε = 1/N")
+        ax.set_ylabel("relative error")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -37,7 +37,8 @@ class Estimate:
     def covers(self, value: float) -> bool:
         return self.ci[0] <= value <= self.ci[1]
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
+        """JSON-ready: ``mean``, ``std``, ``ci``, ``n``, ``level``."""
         return {"mean": self.mean, "std": self.std, "ci": list(self.ci), "n": self.n, "level": self.level}
 
 
@@ -52,11 +53,11 @@ def estimate(values: Sequence[float], level: float = 0.95) -> Estimate:
     Raises
     ------
     InputError
-        With fewer than two samples (no variance, so no interval).
+        With fewer than two samples (no variance, so no interval), or a ``level`` outside (0, 1).
     """
     a = np.asarray(values, dtype=float)
-    require(len(a) >= 2, f"a confidence interval needs at least 2 samples, got {len(a)} (raise rve.samples)")
-    require(0.0 < level < 1.0, f"the confidence level must lie in (0, 1), got {level}")
+    require(len(a) >= 2, f"a confidence interval needs at least 2 samples, got {len(a)}")
+    require(0.0 < level < 1.0, f"must lie in (0, 1), got {level}", argument="level")
     mean, std = float(a.mean()), float(a.std(ddof=1))
     half = student_t(len(a), level) * std / math.sqrt(len(a))
     return Estimate(mean=mean, std=std, ci=(mean - half, mean + half), n=len(a), level=level)
@@ -85,7 +86,7 @@ def extrapolate(sizes: Sequence[float], estimates: Sequence[Estimate]) -> dict |
 def samples_needed(est: Estimate, precision: float) -> int:
     """Samples for a confidence half-width ``precision · |ā|``: the fixed point of
     ``n = ⌈(t_{n-1} s / (δ ā))²⌉`` (theory.md §3, sizing)."""
-    require(precision > 0.0, f"rve.precision must be positive, got {precision}")
+    require(precision > 0.0, f"must be positive, got {precision}", argument="precision")
     n = 2
     for _ in range(50):
         wanted = max(2, math.ceil((student_t(n, est.level) * est.std / (precision * abs(est.mean))) ** 2))

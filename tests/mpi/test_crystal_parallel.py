@@ -9,13 +9,15 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-import dolfinx.fem
-
-from fem_homog.photonics import crystal, green1d, materials
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.crystal_mesh import mesh_box, mesh_crystal, tile_crystal
+from fem_homog.cells.geometry import INCLUSION, MATRIX
+from fem_homog.cli.cells import geometry_from_config
 from fem_homog.fem.evaluation import interpolate_values, point_values
+from fem_homog.photonics import crystal, green1d, materials
 from fem_homog.photonics.helmholtz import PointSource, load_vector
+from fem_homog.photonics.materials import Phase
+
+import dolfinx.fem
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 
@@ -29,8 +31,9 @@ def full_wave_probes(comm: MPI.Comm, polarization: str, tiled: bool = False) -> 
     else:
         cm = mesh_crystal(geo, (3, 3), margin=0.5, pml_width=0.5, h=0.2, h_crystal=0.1, source=(1.5, 1.5),
                           h_source=0.05, comm=comm)
-    sol = crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource((1.5, 1.5)), matrix=materials.constant(1.0),
-                                  inclusion=materials.drude(1.0, 2 * math.pi, 0.1), polarization=polarization)
+    phases = [Phase(MATRIX, materials.constant(1.0)), Phase(INCLUSION, materials.drude(1.0, 2 * math.pi, 0.1))]
+    sol = crystal.solve_full_wave(cm, 2 * math.pi * 0.4, PointSource((1.5, 1.5)), phases=phases,
+                                  polarization=polarization)
     return point_values(sol.u, PROBES)
 
 
@@ -77,8 +80,9 @@ def test_stack_in_parallel_matches_exact():
     omega, xs, inclusion = 2 * math.pi * 0.45, 4.3, materials.drude(1.0, 2 * math.pi, 0.05)
     cm = mesh_crystal(geo, (10,), margin=0.5, pml_width=1.0, h=0.05, source=(xs,))
     vacuum = materials.constant(1.0)
-    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), matrix=vacuum, inclusion=inclusion)
-    stack = green1d.laminate_stack(10, 0.4, vacuum, inclusion, omega, "TM")
+    phases = [Phase(MATRIX, vacuum), Phase(INCLUSION, inclusion)]
+    sol = crystal.solve_full_wave(cm, omega, PointSource((xs,)), phases=phases)
+    stack = green1d.laminate_stack(10, 0.4, phases, omega, "TM")
     exact = interpolate_values(sol.u.function_space, lambda x: green1d.green(stack, omega, xs, x[:, 0]))
     physical = crystal.region_indicator(cm.mesh, lambda x: np.abs(x[:, 0] - 5.0) <= 5.5)
     assert crystal.relative_l2_error(sol.u, exact, physical) < 2e-5

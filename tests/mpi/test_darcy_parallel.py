@@ -6,11 +6,10 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-
-from fem_homog.statics import darcy
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
 from fem_homog.core.errors import InputError
+from fem_homog.statics import darcy
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 

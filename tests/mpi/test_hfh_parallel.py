@@ -6,13 +6,12 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.materials import Phase
 from fem_homog.cells.geometry import INCLUSION, MATRIX
-from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cells.meshing import mesh_cell
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.hfh import Selection, hfh_at_point
-from fem_homog.photonics.materials import DispersiveModel, constant
+from fem_homog.photonics.materials import DispersiveModel, Phase, constant
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 

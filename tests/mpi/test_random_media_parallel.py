@@ -6,9 +6,9 @@ import pytest
 from mpi4py import MPI
 
 import fem_homog  # noqa: F401
-from fem_homog.statics import ensemble
 from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.random_media import Medium
+from fem_homog.statics import ensemble
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
 
@@ -27,7 +27,7 @@ def test_same_seed_same_sample_and_tensor_on_1_and_2_ranks(medium):
     sample = medium.sample(size, 2, 17)
     data = sample.tags if medium.kind == "checkerboard" else sample.centres
     assert all(np.array_equal(data, other) for other in WORLD.allgather(data))
-    disc = ensemble.Discretization(cells_per_voxel=1, h=0.15)
+    disc = ensemble.WindowOptions(cells_per_voxel=1, h=0.15)
     parallel = ensemble.solve_sample(medium, size, 2, 17, VALUES, BOUNDARIES, disc, WORLD)
     serial = ensemble.solve_sample(medium, size, 2, 17, VALUES, BOUNDARIES, disc, MPI.COMM_SELF)
     assert (parallel.cells, parallel.dofs) == (serial.cells, serial.dofs)
@@ -39,7 +39,7 @@ def test_same_seed_same_sample_and_tensor_on_1_and_2_ranks(medium):
 def test_groups_do_not_change_the_ensemble():
     """Two groups of one rank and one group of two ranks give the same per-sample tensors, in sample order."""
     medium = Medium("disks", dim=2, fraction=0.3)
-    disc = ensemble.Discretization(h=0.15)
+    disc = ensemble.WindowOptions(h=0.15)
     runs = [ensemble.run(medium, [3], 3, 4, VALUES, BOUNDARIES, disc, groups=g, comm=WORLD) for g in (1, 2)]
     for one, two in zip(*runs):
         assert one.size == two.size and len(one.samples) == 3

@@ -1,0 +1,88 @@
+"""The finite-crystal driver's configuration turned into checked, typed objects (errors name the config keys).
+
+Tables: ``[cell]``, ``[material]``, ``[physics]``, ``[fe]`` as for the other photonic drivers; ``[mesh]``
+(``h``, ``order``: the periodic cell and the tiled crystal; ``h_envelope``: the envelope domain); ``[hfh]``
+(``point``, the mode selection, ``parabolic_tol``); ``[crystal]`` (``nx``, ``ny``, ``margin``, ``pml_width``);
+``[source]`` (``kind``, ``position``, ``frequency``, ``relative_detuning``). Everything that can be checked
+before the solves is checked here, so a bad key fails in a second, not after the HFH solve.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import numpy as np
+
+from fem_homog.cells.crystal_mesh import check_frame, check_tiling
+from fem_homog.cells.geometry import CellGeometry
+from fem_homog.cells.lattice import named_point
+from fem_homog.cli.cells import geometry_from_config
+from fem_homog.cli.driver import Config
+from fem_homog.cli.keys import config_keys
+from fem_homog.cli.materials import phases_from_config
+from fem_homog.cli.photonics import selection_from_config
+from fem_homog.photonics.envelope import CrystalSource, check_crystal
+from fem_homog.photonics.hfh import Selection
+from fem_homog.photonics.materials import Phase
+from fem_homog.photonics.slots import check_polarization
+
+COUNTS = "crystal.nx and crystal.ny"
+"""The keys behind the library's ``counts`` (one message names both)."""
+
+
+@dataclass(frozen=True)
+class FiniteCrystalSetup:
+    """What the finite-crystal story needs, checked: the cell and its phases, the HFH model's options, the
+    crystal (``counts`` cells with ``margin`` and ``pml_width``, meshed with ``h``/``order``) and its source."""
+
+    geometry: CellGeometry
+    phases: list[Phase]
+    polarization: str
+    degree: int
+    h: float
+    order: int
+    h_envelope: float
+    point: str
+    k0: np.ndarray
+    selection: Selection
+    parabolic_tol: float
+    counts: tuple[int, int]
+    margin: float
+    pml_width: float
+    source: CrystalSource
+
+
+def finite_crystal_setup(config: Config) -> FiniteCrystalSetup:
+    """The typed objects of the finite-crystal ``config``; an :class:`InputError` names the offending key."""
+    physics, mesh, hfh, crystal, source = (config[s] for s in ("physics", "mesh", "hfh", "crystal", "source"))
+    with config_keys("physics"):
+        check_polarization(physics["polarization"])
+    geometry = geometry_from_config(config["cell"])
+    counts = (crystal["nx"], crystal["ny"])
+    with config_keys("crystal", counts=COUNTS, h="mesh.h", order="mesh.order",
+                     **{"margin + pml_width": "crystal.margin + crystal.pml_width"}):
+        check_tiling(geometry, counts, margin=crystal["margin"], pml_width=crystal["pml_width"], h=mesh["h"],
+                     order=mesh["order"])
+    with config_keys("source"):
+        drive = CrystalSource(tuple(float(x) for x in source["position"] or (counts[0] / 2, counts[1] / 2)),
+                              source["kind"], source["frequency"], source["relative_detuning"])
+    with config_keys(counts=COUNTS, position="source.position"):
+        check_crystal(counts, drive)
+    with config_keys(h="mesh.h_envelope", pml_width="crystal.pml_width"):
+        check_frame(margin=0.0, pml_width=crystal["pml_width"], h=mesh["h_envelope"])
+    with config_keys("hfh"):
+        k0 = named_point(hfh["point"], geometry.lattice_vectors)
+        selection = selection_from_config(hfh)
+    return FiniteCrystalSetup(
+        geometry=geometry, phases=phases_from_config(config["material"]), polarization=physics["polarization"],
+        degree=config["fe"]["degree"], h=mesh["h"], order=mesh["order"], h_envelope=mesh["h_envelope"],
+        point=hfh["point"], k0=k0, selection=selection, parabolic_tol=hfh["parabolic_tol"],
+        counts=counts, margin=crystal["margin"], pml_width=crystal["pml_width"], source=drive)
+
+
+def solve_keys() -> AbstractContextManager[None]:
+    """The config keys of the arguments the story's solvers may still refuse (mode selection, element degree,
+    cell mesh, drive frequency): wrap the HFH model and the comparison in it."""
+    return config_keys(h="mesh.h", order="mesh.order", degree="fe.degree", band="hfh.band", target="hfh.target",
+                       frequency="source.frequency")
