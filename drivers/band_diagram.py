@@ -23,6 +23,7 @@ from fem_homog.cli.driver import Config, run_driver
 from fem_homog.cli.keys import config_keys
 from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
 from fem_homog.cli.photonics import band_path_from_config, polarization_from_config
+from fem_homog.core.errors import SolverError
 from fem_homog.core.logging import log
 from fem_homog.core.units import to_omega
 from fem_homog.output.results import write_results
@@ -35,7 +36,8 @@ DEFAULTS: Config = {
     "physics": {"polarization": "TM"},
     "mesh": {"h": 0.05, "order": 2, "refine": 0},
     "fe": {"degree": 2},
-    "bands": {"path": "GXMG", "points_per_segment": 8, "num_bands": 6, "target": 0.0, "max_targets": 4},
+    "bands": {"path": "GXMG", "points_per_segment": 8, "num_bands": 6, "target": 0.0, "max_targets": 4,
+              "allow_missing": False},
     "output": {"plot": True},
 }
 
@@ -82,6 +84,12 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     with config_keys("bands"):
         diagram = sweep_bands(problem, path, num_bands=bands["num_bands"], target=float(to_omega(bands["target"])),
                               max_targets=bands["max_targets"], store=out / "kpoints", resume=resume, groups=groups)
+    missing = diagram.missing_report()
+    if missing and not bands["allow_missing"]:
+        raise SolverError(f"{missing}; raise bands.max_targets, or keep what was found with --resume --set "
+                          f"bands.allow_missing=true")
+    if missing:
+        log(f"  warning: {missing} (bands.allow_missing = true)")
     write_results(out, diagram.to_dict())
     if MPI.COMM_WORLD.rank == 0 and config["output"]["plot"]:
         plot(diagram, out / "bands.png")

@@ -149,3 +149,50 @@ def test_bad_arguments_are_named(homogeneous):
     with pytest.raises(InputError, match="^unknown k-point 'Q' in hfh.path for this 2D lattice"):
         with config_keys("hfh"):
             k_path("GQ", 2, 2)
+
+
+# -- issue 12, item 1: bands that were not found are reported per k-point -----------------------------------
+def test_missing_bands_are_counted_and_warned_per_k_point(homogeneous, monkeypatch, capsys, tmp_path):
+    """A k-point where the solves find only 2 of the 4 bands asked for: ``missing`` = 2 there (0 elsewhere) in
+    the per-k record, its file and results.json, and a warning line names it."""
+    problem, path = homogeneous
+    solve = problem.solve
+
+    def short_solve(k, **kwargs):
+        solution = solve(k, **kwargs)
+        if np.allclose(k, path.k[2]):
+            solution.pairs = solution.pairs[:2]
+        return solution
+
+    monkeypatch.setattr(problem, "solve", short_solve)
+    diagram = sweep_bands(problem, path, num_bands=4, max_targets=2, store=tmp_path)
+    assert diagram.missing == [0, 0, 2, 0, 0, 0]
+    assert diagram.to_dict()["missing"] == [0, 0, 2, 0, 0, 0]
+    assert len(diagram.points[2].omega) == 2
+    assert json.loads(k_file(tmp_path, 2).read_text())["missing"] == 2
+    assert "2 band(s) missing at 1 of 6 k-point(s)" in diagram.missing_report()
+    out = capsys.readouterr().out
+    assert "warning: k 3/6" in out and "2 of 4 bands missing" in out
+    monkeypatch.undo()
+    complete = sweep_bands(problem, path, num_bands=4)
+    assert complete.missing == [0] * 6 and complete.missing_report() is None
+    assert "missing" not in complete.to_dict() and "missing" not in complete.points[2].to_dict()
+
+
+def test_k_point_files_without_missing_still_load():
+    """Files written before ``missing`` existed (a resume of an older sweep) load with ``missing = 0``."""
+    point = KPointBands(index=0, k=np.zeros(2), omega=[1.0 + 0j], residual=[1e-12], filtered={},
+                        previous_band=[0], seconds=0.1, missing=3)
+    data = json.loads(json.dumps(point.to_dict()))
+    assert KPointBands.from_dict(data).missing == 3
+    data.pop("missing")
+    assert KPointBands.from_dict(data).missing == 0
+
+
+def test_zero_max_targets_is_refused(homogeneous):
+    """``max_targets = 0`` used to return no frequency at all."""
+    problem, path = homogeneous
+    with pytest.raises(InputError, match="max_targets must be >= 1"):
+        sweep_bands(problem, path, num_bands=2, max_targets=0)
+    with pytest.raises(InputError, match="bands.max_targets must be >= 1"), config_keys("bands"):
+        sweep_bands(problem, path, num_bands=2, max_targets=0)

@@ -213,3 +213,58 @@ def test_auxiliary_linearization_matches_multiplied_polynomial():
     n = min(len(quadratic.omegas), len(cubic.omegas))
     assert n >= 4 and np.allclose(quadratic.omegas[:n], cubic.omegas[:n], rtol=1e-9)
     assert quadratic.filtered["multiplier"] == 0 and max(p.residual for p in quadratic.pairs) < 1e-10
+
+
+# -- issue 12, item 1: the constant-media eigensolver never fails silently ----------------------------------
+def small_rods_problem():
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.5, order=1)
+    return BlochProblem(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))], degree=1)
+
+
+def test_eps_that_does_not_converge_is_a_solver_error():
+    """``-bloch_eps_max_it 1`` stops the EPS before 10 pairs converge: SolverError with the SLEPc reason and the
+    count, not a short list of frequencies."""
+    from fem_homog.core.errors import SolverError
+
+    from petsc4py import PETSc
+
+    problem = small_rods_problem()
+    options = PETSc.Options()
+    options["bloch_eps_max_it"] = 1
+    try:
+        with pytest.raises(SolverError, match=r"did not converge \(SLEPc reason -\d+, \d+ of 10 pairs"):
+            problem.solve([1.0, 0.0], nev=10)
+    finally:
+        del options["bloch_eps_max_it"]
+    assert len(problem.solve([1.0, 0.0], nev=10).pairs) >= 10  # the same solve converges without the option
+
+
+def diagonal(values):
+    from petsc4py import PETSc
+
+    A = PETSc.Mat().createAIJ([len(values), len(values)], nnz=1, comm=PETSc.COMM_SELF)
+    for i, v in enumerate(values):
+        A.setValue(i, i, v)
+    A.assemble()
+    return A
+
+
+def test_eps_refuses_a_negative_eigenvalue_beyond_round_off():
+    """λ = Ω² = −1 of an indefinite ``A`` is an error (it used to be clamped to Ω = 0, a fake Γ zero mode);
+    λ = −1e-14 (round-off around a true zero mode) is still Ω = 0."""
+    from fem_homog.core.errors import SolverError
+    from fem_homog.photonics.bloch import _eps_pairs
+
+    B = diagonal([1.0] * 10)
+    with pytest.raises(SolverError, match="negative or complex beyond round-off"):
+        _eps_pairs(diagonal([-1.0, *range(1, 10)]), B, nev=3, target=0.0, tol=1e-12)
+    pairs = _eps_pairs(diagonal([-1e-14, *range(1, 10)]), B, nev=3, target=0.0, tol=1e-12)
+    assert sorted(abs(omega) for omega, _ in pairs)[:2] == pytest.approx([0.0, 1.0], abs=1e-6)
+
+
+def test_more_pairs_than_unknowns_gives_what_exists():
+    """``nev`` above the size of the problem asks for all of it (no PETSc error); the caller counts the rest
+    as missing."""
+    problem = small_rods_problem()
+    n = problem.mass[0].getSize()[0]
+    assert len(problem.solve([1.0, 0.0], nev=n + 10).pairs) == n

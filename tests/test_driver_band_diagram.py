@@ -97,6 +97,8 @@ BAD = [
     (["--set", "material.inclusion_model=debye"], "unknown material model"),
     (["--set", "material.inclusion_model=drude", "--set", "material.omega_p=-1.0"], "plasma frequency"),
     (["--k-groups", "3"], "must divide the number of MPI ranks"),
+    (["--set", "bands.max_targets=0"], "bands.max_targets must be >= 1"),
+    (["--set", "bands.allow_missing=1"], "bands.allow_missing must be true or false"),
 ]
 
 
@@ -118,3 +120,33 @@ def test_merge_keeps_exact_degeneracies():
     second = [Pair(omega=2.0 + 0j), Pair(omega=2.0 + 0j), Pair(omega=3.0 + 0j)]
     merged = merge(merge([], first), second)
     assert [p.omega.real for p in merged] == [1.0, 2.0, 2.0, 3.0]
+
+
+# -- issue 12, item 1: missing bands and a failed eigensolver are never a silent exit 0 ---------------------
+TINY = ["--set", "mesh.h=0.5", "--set", "mesh.order=1", "--set", "fe.degree=1", "--set", "bands.path=GX",
+        "--set", "bands.points_per_segment=1", "--set", "output.plot=false"]
+
+
+def test_missing_bands_stop_the_run_unless_allowed(tmp_path, run_driver):
+    """More bands than the tiny cell has unknowns (46): every k-point is short. Exit 3 with one line naming
+    the k-points; with ``bands.allow_missing = true`` the diagram is kept with its per-k ``missing`` counts
+    and a warning line per k-point."""
+    short = [*TINY, "--set", "bands.num_bands=50"]
+    proc = run_driver("band_diagram", short, tmp_path / "strict", check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert "band(s) missing at 2 of 2 k-point(s)" in lines[0] and "bands.allow_missing" in lines[0]
+    assert not (tmp_path / "strict" / "results.json").exists()
+    assert proc.stdout.count("warning: k ") == 2
+    proc = run_driver("band_diagram", [*short, "--set", "bands.allow_missing=true"], tmp_path / "kept")
+    results = load(tmp_path / "kept")
+    assert results["missing"] == [50 - len(w) for w in results["omega_a_over_2pi_c"]]
+    assert all(m > 0 for m in results["missing"]) and "warning:" in proc.stdout
+
+
+def test_eigensolver_that_does_not_converge_exits_3(tmp_path, run_driver, monkeypatch):
+    """``-bloch_eps_max_it 1``: the EPS stops with half the pairs; that used to pass as a diagram with exit 0."""
+    monkeypatch.setenv("PETSC_OPTIONS", "-bloch_eps_max_it 1")
+    proc = run_driver("band_diagram", [*TINY, "--set", "bands.num_bands=6"], tmp_path, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 3 and len(lines) == 1 and "did not converge (SLEPc reason" in lines[0], proc.stderr

@@ -72,3 +72,56 @@ def test_bad_input(tmp_path, args, message, run_driver):
     proc = run_driver("hfh", [*FAST, *args], tmp_path, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+
+
+# -- issue 12, item 7: the path plot holds the HFH curves it promises ---------------------------------------
+def test_path_plot_draws_red_asymptotics_at_every_vertex():
+    """The path study of the driver test, through the library: the figure of ``plot_path_study`` holds red curves
+    on both sides of every vertex (one per branch of each model) reaching ``kappa_max`` along the segment; they
+    start at the exact frequency at the vertex and end close to the exact band solved at their end point.
+    (With path_points = 3 the samples are π/3 apart, more than kappa_max = 0.4: the old plot drew each vertex's
+    curves through the vertex alone, i.e. nothing.)"""
+    import matplotlib.colors
+
+    from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config, mesh_from_config
+    from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
+    from fem_homog.cli.photonics import hfh_path_from_config, selection_from_config
+    from fem_homog.core.units import to_reduced
+    from fem_homog.photonics.bloch import BlochProblem
+    from fem_homog.photonics.hfh_path import path_study, plot_path_study
+
+    hfh = {"band": 2, "target": 0.0, "search_from": 0.0, "cluster_tol": 0.02, "repeated_tol": 1e-5,
+           "path": "GXMG", "path_points": 3, "path_bands": 0}
+    geometry = geometry_from_config({**CELL_DEFAULTS, "radius": 0.2})
+    cell = mesh_from_config(geometry, {"h": 0.12, "order": 2, "refine": 0})
+    problem = BlochProblem(cell, phases_from_config(dict(MATERIAL_DEFAULTS)), polarization="TM", degree=2)
+    path, bands = hfh_path_from_config(hfh, geometry)
+    study = path_study(problem, path, bands=bands, selection=selection_from_config(hfh),
+                       lattice=geometry.lattice_vectors)
+    kappa_max = 0.4
+    figure = plot_path_study(study, kappa_max)
+    red = [line for line in figure.axes[0].get_lines()
+           if matplotlib.colors.to_rgba(line.get_color()) == matplotlib.colors.to_rgba("red")]
+    assert red, "no red curve on the path plot"
+    s = path.distance
+    vertices = path.labels
+    for n, (index, letter) in enumerate(vertices):
+        branches = sum(len(summary.result.omegas) if summary.result.case in ("repeated", "nearby") else 1
+                       for _, summary in study.models[letter])
+        exact_here = to_reduced(problem.solve(path.k[index], nev=8).omegas).real
+        for m in (n - 1, n + 1):
+            if not 0 <= m < len(vertices):
+                continue
+            other = vertices[m][0]
+            direction = (path.k[other] - path.k[index]) / np.linalg.norm(path.k[other] - path.k[index])
+            side = np.sign(s[other] - s[index])
+            mine = [line for line in red if np.isclose(line.get_xdata()[0], s[index])
+                    and side * (line.get_xdata()[-1] - s[index]) > 0]
+            assert len(mine) == branches, (letter, m)
+            for line in mine:
+                x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+                assert np.all(np.isfinite(y)) and abs(x[-1] - x[0]) == pytest.approx(kappa_max)
+                assert np.min(np.abs(exact_here - y[0])) < 2e-3 * max(y[0], 0.1)
+                k_end = path.k[index] + abs(x[-1] - x[0]) * direction
+                exact_end = to_reduced(problem.solve(k_end, nev=8).omegas).real
+                assert np.min(np.abs(exact_end - y[-1])) < 5e-3, (letter, y[-1], exact_end)

@@ -90,7 +90,9 @@ def collect_modes(solve: Callable[[int, float], BlochSolution], wanted: int, tar
                   max_targets: int = 4) -> tuple[list, dict]:
     """The ``wanted`` lowest physical pairs at or above ``target`` (Ω units): ``solve(nev, target)`` is called
     with a target that moves up past the highest frequency found while too few pairs are found (at most
-    ``max_targets`` solves). Returns the pairs (increasing ``Re Ω``) and the summed filter counts."""
+    ``max_targets`` solves). Returns the pairs (increasing ``Re Ω``) and the summed filter counts; fewer than
+    ``wanted`` pairs when the solves did not find them (the caller reports ``wanted − len(pairs)`` as missing)."""
+    require(max_targets >= 1, f"must be >= 1, got {max_targets}", argument="max_targets")
     step = max(target, TWO_PI * 0.1)
     pairs, filtered = [], {}
     for _ in range(max_targets):
@@ -142,7 +144,9 @@ def connect(overlap: np.ndarray) -> np.ndarray:
 class KPointBands:
     """What a sweep found at one k-point of the path: the physical frequencies ``omega`` in units of 2πc/a
     (increasing real part), their residuals and filter counts, and ``previous_band[j]``, the band at the
-    previous k-point that band ``j`` continues (``-1``: a new band). One per-k file of a sweep's ``store``."""
+    previous k-point that band ``j`` continues (``-1``: a new band), and ``missing``, how many of the requested
+    bands were not found there. One per-k file of a sweep's ``store``; ``missing`` is written only when it is not
+    0, so complete points keep the earlier format and files without it load as 0."""
 
     index: int
     k: np.ndarray
@@ -151,16 +155,18 @@ class KPointBands:
     filtered: dict[str, int]
     previous_band: list[int]
     seconds: float
+    missing: int = 0
 
     def to_dict(self) -> dict:
-        return jsonable({"index": self.index, "k": self.k, "omega": self.omega, "residual": self.residual,
-                         "filtered": self.filtered, "previous_band": self.previous_band, "seconds": self.seconds})
+        out = {"index": self.index, "k": self.k, "omega": self.omega, "residual": self.residual,
+               "filtered": self.filtered, "previous_band": self.previous_band, "seconds": self.seconds}
+        return jsonable({**out, "missing": self.missing} if self.missing else out)
 
     @classmethod
     def from_dict(cls, data: dict) -> KPointBands:
         return cls(index=data["index"], k=np.asarray(data["k"]), omega=[complex(*w) for w in data["omega"]],
                    residual=data["residual"], filtered=data["filtered"], previous_band=data["previous_band"],
-                   seconds=data["seconds"])
+                   seconds=data["seconds"], missing=int(data.get("missing", 0)))
 
 
 def connected_bands(points: Sequence[KPointBands]) -> list[list[complex | None]]:
@@ -194,11 +200,28 @@ class BandDiagram:
         """The connected bands (:func:`connected_bands`)."""
         return connected_bands(self.points)
 
+    @property
+    def missing(self) -> list[int]:
+        """Per k-point, how many of the requested bands were not found (all 0 for a complete diagram)."""
+        return [p.missing for p in self.points]
+
+    def missing_report(self) -> str | None:
+        """One line naming the k-points with missing bands (None if there are none)."""
+        short = [p for p in self.points if p.missing]
+        if not short:
+            return None
+        where = ", ".join(f"k {p.index + 1} {np.round(p.k, 4).tolist()} ({p.missing})" for p in short)
+        return (f"{sum(p.missing for p in short)} band(s) missing at {len(short)} of {len(self.points)} "
+                f"k-point(s): {where}")
+
     def to_dict(self) -> dict:
+        """``missing`` (per k-point) only when some band is missing."""
+        missing = {"missing": self.missing} if any(self.missing) else {}
         return {"k": self.path.k, "k_distance": self.path.distance,
                 "labels": [[i, name] for i, name in self.path.labels],
                 "omega_a_over_2pi_c": [p.omega for p in self.points], "residuals": [p.residual for p in self.points],
-                "filtered": [p.filtered for p in self.points], "bands": self.bands, "dofs": self.dofs,
+                "filtered": [p.filtered for p in self.points], **missing, "bands": self.bands,
+                "dofs": self.dofs,
                 "ranks": self.ranks, "k_groups": self.k_groups,
                 "timings": {"per_k_point": [p.seconds for p in self.points]}}
 
@@ -243,6 +266,8 @@ def sweep_bands(problem: BlochProblem, path: KPath, *, num_bands: int, target: f
                 store: Path | None = None, resume: bool = False, groups: KGroups | None = None) -> BandDiagram:
     """The ``num_bands`` lowest physical bands at or above ``target`` (Ω units) at every point of ``path``,
     connected by eigenvector overlap (theory.md §5.2; :func:`collect_modes` with ``max_targets`` solves).
+    A k-point where fewer bands were found gets a warning line and its ``missing`` count
+    (:attr:`BandDiagram.missing`); the caller decides whether that is an error.
 
     ``store``: a folder that gets one file per k-point (:class:`KPointBands`) as soon as it is solved (stale
     files are removed first); with ``resume``, points whose file exists are not solved again. ``groups``:
@@ -250,6 +275,7 @@ def sweep_bands(problem: BlochProblem, path: KPath, *, num_bands: int, target: f
     rank returns the whole diagram.
     """
     require(num_bands >= 1, f"must be >= 1, got {num_bands}", argument="num_bands")
+    require(max_targets >= 1, f"must be >= 1, got {max_targets}", argument="max_targets")
     require(store is not None or not resume, "needs a store folder to resume from", argument="resume")
     groups = groups or KGroups.single(problem.mesh.comm)
     if store is not None:
@@ -300,12 +326,16 @@ def _sweep_chunk(problem: BlochProblem, path: KPath, indices: list[int], store: 
             continue
         point = KPointBands(index=i, k=path.k[i], omega=[complex(to_reduced(p.omega)) for p in pairs],
                             residual=[p.residual for p in pairs], filtered=filtered,
-                            previous_band=[int(p) for p in perm], seconds=seconds)
+                            previous_band=[int(p) for p in perm], seconds=seconds,
+                            missing=num_bands - len(pairs))
         if store is not None:
             k_file(store, i).write_text(json.dumps(point.to_dict()))
         solved.append(point)
         values = ", ".join(f"{w.real:.5f}" for w in point.omega)
         log(f"  k {i + 1}/{len(path.k)} {np.round(path.k[i], 4).tolist()}: {values}  ({seconds:.2f} s)", comm)
+        if point.missing:
+            log(f"  warning: k {i + 1}/{len(path.k)} {np.round(path.k[i], 4).tolist()}: {point.missing} of "
+                f"{num_bands} bands missing (found {len(pairs)} in {max_targets} solve(s))", comm)
     return solved
 
 

@@ -115,16 +115,42 @@ def filter_eigenpairs(raw: RawPairs, *, dispersive: bool, Q: Polynomial,
     return pairs, counts
 
 
+EIGENVALUE_RTOL = 1e-8
+"""Relative round-off (to the largest ``|λ|`` of a solve) within which a constant-media ``λ = Ω²`` may be
+slightly negative (clamped to 0, the Γ zero mode) or carry an imaginary part (dropped); beyond it the
+Hermitian-definite problem is broken (an indefinite ``B``, a non-Hermitian ``A``) and the solve is an error."""
+
+
 def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: float) -> RawPairs:
-    """``Ω = sqrt(λ)`` and eigenvectors of the Hermitian-definite ``A x = λ B x`` nearest ``λ = target²``."""
+    """``Ω = sqrt(λ)`` and eigenvectors of the Hermitian-definite ``A x = λ B x`` nearest ``λ = target²``.
+
+    Never more than the size of the problem is asked for (a smaller ``nev`` then gives fewer pairs, which the
+    caller counts as missing). Raises :class:`SolverError` if the EPS did not converge (negative SLEPc reason),
+    converged fewer than the ``nev`` pairs it was asked for, or returned a negative or complex ``λ`` beyond
+    round-off (:data:`EIGENVALUE_RTOL`).
+    """
+    nev = min(nev, A.getSize()[0])
     # slightly below Ω_t² keeps the Γ-point zero mode off the shift
     with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
         eps.solve()
-        out = []
-        for i in range(eps.getConverged()):
+        reason, nconv = eps.getConvergedReason(), eps.getConverged()
+        if reason < 0:
+            raise SolverError(f"the Bloch eigenproblem did not converge (SLEPc reason {reason}, {nconv} of {nev} "
+                              f"pairs after {eps.getIterationNumber()} iterations)")
+        if nconv < nev:
+            raise SolverError(f"the Bloch eigenproblem converged {nconv} of the {nev} pairs asked for "
+                              f"(SLEPc reason {reason})")
+        raw = []
+        for i in range(nconv):
             x = A.createVecRight()
-            lam = eps.getEigenpair(i, x)
-            out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # Hermitian-definite: λ = Ω² ≥ 0
+            raw.append((complex(eps.getEigenpair(i, x)), x))
+    scale = max([abs(lam) for lam, _ in raw] + [target**2])
+    out = []
+    for lam, x in raw:
+        if lam.real < -EIGENVALUE_RTOL * scale or abs(lam.imag) > EIGENVALUE_RTOL * scale:
+            raise SolverError(f"the Hermitian-definite Bloch eigenproblem returned λ = Ω² = {lam:.6g}, negative "
+                              f"or complex beyond round-off (scale {scale:.3g}): are the coefficients positive?")
+        out.append((complex(np.sqrt(max(lam.real, 0.0))), x))  # λ = Ω² ≥ 0 up to round-off
     return out
 
 

@@ -249,8 +249,50 @@ def plot_asymptotics(check: AsymptoticCheck, result: HFHResult, path_out: Path) 
     plt.close(fig)
 
 
-def plot_path_study(study: PathStudy, kappa_max: float, path_out: Path) -> None:
-    """Exact bands (dots, Re and Im ω) along the path and each vertex's HFH curves within ``kappa_max``."""
+@dataclass
+class PathCurve:
+    """One HFH branch drawn around a vertex: the points ``k`` of an adjacent path segment within the reach, their
+    distance ``s`` along the path (the plot's abscissa) and the predicted ``omega`` (units 2πc/a)."""
+
+    letter: str
+    band: int
+    branch: int
+    s: np.ndarray
+    k: np.ndarray
+    omega: np.ndarray
+
+
+def path_curves(study: PathStudy, kappa_max: float, samples: int = 25) -> list[PathCurve]:
+    """The asymptotic curves ``ω(k0 + κ) = sqrt(Ω²_HFH(κ))`` of every model (all branches of a repeated or
+    nearby one, :meth:`HFHResult.predict`) at every vertex, along each adjacent segment of the path from the
+    vertex up to ``|κ| = kappa_max`` (at most half the segment, so neighbouring vertices' curves do not meet).
+
+    The curves are sampled on the segment itself, not at the path's k-points: the path's spacing is usually
+    coarser than ``kappa_max``, which once left nothing but the vertex to draw."""
+    path, s = study.path, study.path.distance
+    vertices = path.labels
+    curves = []
+    for n, (index, letter) in enumerate(vertices):
+        k0 = path.k[index]
+        neighbours = [vertices[m][0] for m in (n - 1, n + 1) if 0 <= m < len(vertices)]
+        for other in neighbours:
+            delta = path.k[other] - k0
+            length = float(np.linalg.norm(delta))
+            if length == 0.0:
+                continue
+            t = np.linspace(0.0, min(kappa_max, 0.5 * length), samples)
+            kappa = t[:, None] * (delta / length)
+            along = s[index] + np.sign(s[other] - s[index]) * t
+            for band, summary in study.models.get(letter, []):
+                omega = to_reduced(np.sqrt(summary.result.predict(kappa).astype(complex)))
+                for branch in range(omega.shape[1]):
+                    curves.append(PathCurve(letter, band, branch, along, k0 + kappa, omega[:, branch]))
+    return curves
+
+
+def plot_path_study(study: PathStudy, kappa_max: float, path_out: Path | None = None):
+    """Exact bands (black dots, Re and Im ω) along the path and each vertex's HFH curves (red,
+    :func:`path_curves`); saved to ``path_out`` if given. Returns the matplotlib figure (closed, its data intact)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,19 +304,17 @@ def plot_path_study(study: PathStudy, kappa_max: float, path_out: Path) -> None:
     for column in study.exact.T:
         axes[0].plot(s, column.real, "k.", ms=3)
         axes[1].plot(s, column.imag, "k.", ms=3)
-    for index, letter in path.labels:
-        near = np.flatnonzero(np.abs(s - s[index]) <= kappa_max)
-        fine = np.linspace(s[near].min(), s[near].max(), 40)
-        ks = np.array([np.interp(fine, s[near], path.k[near, j]) for j in range(path.k.shape[1])]).T
-        for _, summary in study.models.get(letter, []):
-            omega = np.sqrt(summary.result.predict(ks - path.k[index]).astype(complex))
-            axes[0].plot(fine, to_reduced(omega.real), "r-", lw=1)
-            axes[1].plot(fine, to_reduced(omega.imag), "r-", lw=1)
+    for curve in path_curves(study, kappa_max):
+        label = f"HFH {curve.letter} band {curve.band} branch {curve.branch + 1}"
+        axes[0].plot(curve.s, curve.omega.real, "-", color="red", lw=1.2, label=label)
+        axes[1].plot(curve.s, curve.omega.imag, "-", color="red", lw=1.2, label=label)
     for ax, name in zip(axes, ("Re ω a/2πc", "Im ω a/2πc")):
         ax.set_xticks([s[i] for i, _ in path.labels], [("Γ" if n == "G" else n) for _, n in path.labels])
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     axes[0].set_title("exact bands (dots) and HFH asymptotics (red)")
     fig.tight_layout()
-    fig.savefig(path_out, dpi=120)
+    if path_out is not None:
+        fig.savefig(path_out, dpi=120)
     plt.close(fig)
+    return fig
