@@ -301,3 +301,35 @@ def polynomial_eigensolver(ops: Sequence[PETSc.Mat], *, nev: int, target: comple
         yield pep
     finally:
         pep.destroy()
+
+
+@contextmanager
+def wavenumber_eigensolver(ops: Sequence[PETSc.Mat], *, nev: int, target: complex, tol: float,
+                           region: tuple[float, float, float, float] | None = None, ncv: int | None = None,
+                           max_it: int = 500,
+                           prefix: str = "complex_") -> Iterator[SLEPc.PEP]:
+    """A TOAR PEP ``(K0 + k K1 + k² K2) x = 0`` in the Bloch wavenumber ``k`` at a fixed real frequency, for the
+    ``nev`` eigenvalues nearest ``target`` (shift-and-invert, MUMPS; no refinement: the caller checks every
+    residual); destroyed when the block ends (theory.md §5.3). ``region`` ``(re_min, re_max, im_min, im_max)``
+    restricts what counts towards ``nev``; beware that a region holding fewer than ``nev`` roots makes the solve
+    run to ``max_it``. ``-complex_pep_...`` options override."""
+    pep = SLEPc.PEP().create(ops[0].getComm())
+    try:
+        pep.setOperators(list(ops))
+        pep.setProblemType(SLEPc.PEP.ProblemType.GENERAL)
+        pep.setType(SLEPc.PEP.Type.TOAR)
+        pep.setDimensions(nev, ncv if ncv is not None else PETSc.DECIDE)
+        pep.setTolerances(tol, max_it)
+        pep.setScale(SLEPc.PEP.Scale.SCALAR if all(A.norm() > 0 for A in ops) else SLEPc.PEP.Scale.NONE)
+        _shift_and_invert(pep.getST())
+        pep.setTarget(target)
+        pep.setWhichEigenpairs(SLEPc.PEP.Which.TARGET_MAGNITUDE)
+        if region is not None:
+            rg = pep.getRG()
+            rg.setType(SLEPc.RG.Type.INTERVAL)
+            rg.setIntervalEndpoints(*region)
+        pep.setOptionsPrefix(prefix)
+        pep.setFromOptions()
+        yield pep
+    finally:
+        pep.destroy()
