@@ -91,6 +91,8 @@ class ComplexBands:
     k_transverse: np.ndarray
     period: float
     modes: list[ComplexModes]
+    dofs: int = 0
+    ranks: int = 1
 
     def to_dict(self) -> dict:
         def decay(k):
@@ -109,6 +111,8 @@ class ComplexBands:
             "direction": self.direction.tolist(),
             "k_transverse": self.k_transverse.tolist(),
             "period": self.period,
+            "dofs": self.dofs,
+            "ranks": self.ranks,
         }
 
 
@@ -311,5 +315,6 @@ def sweep_complex_bands(problem: ComplexBandProblem, omegas: Sequence[float], **
         counts = {c: m.classes.count(c) for c in CLASSES}
         log(f"  ω a/2πc = {to_reduced(omega):.5g}: {len(m.k)} roots {counts}, {m.seconds:.2f} s")
         modes.append(m)
+    bloch = problem.problem
     return ComplexBands(direction=problem.direction, k_transverse=problem.k_transverse, period=problem.period,
-                        modes=modes)
+                        modes=modes, dofs=bloch.V.dofmap.index_map.size_global, ranks=bloch.mesh.comm.size)
