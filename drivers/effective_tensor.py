@@ -38,6 +38,10 @@ DEFAULTS: Config = {
 }
 
 
+ACCEPTS = {"material.matrix": (list,), "material.inclusion": (list,)}
+"""Keys that also take another kind than their default's (see :func:`~fem_homog.cli.driver.run_driver`)."""
+
+
 def main(config: Config, out: Path) -> None:
     comm = MPI.COMM_WORLD
     setup = effective_tensor_setup(config)
@@ -68,4 +72,4 @@ def main(config: Config, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_driver(main, DEFAULTS, __doc__.splitlines()[0]))
+    raise SystemExit(run_driver(main, DEFAULTS, __doc__.splitlines()[0], accepts=ACCEPTS))

@@ -249,3 +249,15 @@ def test_bad_selection_is_refused():
     drude, _ = laminate_1d(constant(1.0), DRUDE, "TM", h=0.1)
     with pytest.raises(InputError, match="static limit"):
         low_frequency(ZoneOperators(drude, [0.0]))
+
+
+def test_comparison_reports_missing_exact_modes():
+    """A κ without an exact mode (NaN) is counted and reported, not dropped silently from the slope fit."""
+    from fem_homog.photonics.hfh_path import Comparison
+    kappa = np.array([0.05, 0.1, 0.2, 0.4])
+    predicted = np.full((4, 1), 1.0 + 0j)
+    exact = predicted + (kappa ** 2)[:, None]
+    exact[2, 0] = np.nan
+    c = Comparison(np.array([1.0, 0.0]), kappa, exact, predicted)
+    d = c.to_dict()
+    assert d["missing"] == 1 and d["fit_points"] == 3

@@ -12,16 +12,20 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from mpi4py import MPI
 
 from fem_homog.core.errors import InputError, SolverError, require
+from fem_homog.core.parallel import PeerError, on_root
 
 Config = dict[str, dict[str, Any]]
+Accepts = Mapping[str, tuple[type, ...]]
+"""Dotted key → the kinds (``list``, ``float``) a driver accepts for it beyond its default's kind."""
 
 
 def _parse_literal(text: str) -> Any:
@@ -32,15 +36,39 @@ def _parse_literal(text: str) -> Any:
         return text
 
 
-def _check_type(key: str, default: Any, value: Any) -> Any:
-    """Accept ``value`` for a key whose default is ``default``: same kind, ints for floats, lists for numbers."""
+def _finite(key: str, value: Any) -> None:
+    """Refuse NaN and ±inf anywhere in ``value`` (numbers, lists, tables)."""
+    if isinstance(value, float):
+        require(math.isfinite(value), f"{key} must be a finite number, got {value!r}")
+    elif isinstance(value, list):
+        for item in value:
+            _finite(key, item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _finite(key, item)
+
+
+def _check_type(key: str, default: Any, value: Any, extra: tuple[type, ...] = ()) -> Any:
+    """Accept ``value`` for a key whose default is ``default``: same kind, ints for floats.
+
+    A number key takes a number; an integer key (integer default) takes an integer, or an integral float such
+    as ``8.0``, stored as ``8``; NaN and ±inf are refused everywhere. ``extra`` lists the further kinds the
+    driver declared for this key (``list``: e.g. a d×d conductivity matrix; ``float``: a real value for a key
+    whose default happens to be an integer).
+    """
+    _finite(key, value)
+    if extra and isinstance(value, extra) and not isinstance(value, bool):
+        return value
     number = (int, float)
     if isinstance(default, bool):
         require(isinstance(value, bool), f"{key} must be true or false, got {value!r}")
-    elif isinstance(default, number):
-        ok = (isinstance(value, number) and not isinstance(value, bool)) or isinstance(value, list)
-        require(ok, f"{key} must be a number, got {value!r}")
-        if isinstance(default, float) and isinstance(value, int):
+    elif isinstance(default, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        require(isinstance(value, int) and not isinstance(value, bool), f"{key} must be an integer, got {value!r}")
+    elif isinstance(default, float):
+        require(isinstance(value, number) and not isinstance(value, bool), f"{key} must be a number, got {value!r}")
+        if isinstance(value, int):
             value = float(value)
     elif isinstance(default, str):
         require(isinstance(value, (str, list)), f"{key} must be a string, got {value!r}")
@@ -49,17 +77,22 @@ def _check_type(key: str, default: Any, value: Any) -> Any:
     return value
 
 
-def _set(config: Config, dotted: str, value: Any) -> None:
+def _set(config: Config, dotted: str, value: Any, accepts: Accepts) -> None:
     section, _, key = dotted.partition(".")
     require(bool(key), f"config key '{dotted}' must have the form section.key")
     require(section in config, f"unknown config section '{section}' (known: {', '.join(config)})")
     require(key in config[section],
             f"unknown config key '{dotted}' (known in [{section}]: {', '.join(config[section])})")
-    config[section][key] = _check_type(dotted, config[section][key], value)
+    config[section][key] = _check_type(dotted, config[section][key], value, tuple(accepts.get(dotted, ())))
 
 
-def resolve(defaults: Config, file: Path | None = None, overrides: list[str] = ()) -> Config:
-    """Defaults, then the TOML file, then the ``--set`` overrides, each checked against the defaults."""
+def resolve(defaults: Config, file: Path | None = None, overrides: list[str] = (),
+            accepts: Accepts | None = None) -> Config:
+    """Defaults, then the TOML file, then the ``--set`` overrides, each checked against the defaults.
+
+    ``accepts`` maps dotted keys to the further kinds their values may take (see :func:`run_driver`).
+    """
+    accepts = accepts or {}
     config = copy.deepcopy(defaults)
     if file is not None:
         require(file.is_file(), f"config file {file} does not exist")
@@ -70,11 +103,11 @@ def resolve(defaults: Config, file: Path | None = None, overrides: list[str] = (
         for section, table in data.items():
             require(isinstance(table, dict), f"config entry '{section}' must be a [section] table")
             for key, value in table.items():
-                _set(config, f"{section}.{key}", value)
+                _set(config, f"{section}.{key}", value, accepts)
     for item in overrides:
         dotted, sep, text = item.partition("=")
         require(bool(sep), f"--set expects section.key=value, got '{item}'")
-        _set(config, dotted.strip(), _parse_literal(text.strip()))
+        _set(config, dotted.strip(), _parse_literal(text.strip()), accepts)
     return config
 
 
@@ -100,14 +133,38 @@ def to_toml(config: Config) -> str:
     return "\n".join(lines)
 
 
+def _prepare_out(out: Path, config: Config, comm: MPI.Comm) -> None:
+    """Create ``out``, write ``config.toml`` and remove a previous run's ``results.json`` (rank 0).
+
+    Run through :func:`~fem_homog.core.parallel.on_root`, so an output folder that cannot be created is one
+    :class:`InputError` on every rank (never a rank waiting in a barrier for a rank that died).
+    """
+    def prepare() -> None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "results.json").unlink(missing_ok=True)
+            (out / "config.toml").write_text(to_toml(config))
+        except OSError as err:
+            raise InputError(f"cannot use --out {out}: {err.strerror or err}") from None
+
+    on_root(comm, prepare, broadcast=False)
+
 
 def run_driver(story: Callable[..., None], defaults: Config, description: str, argv: list[str] | None = None,
-               flags: dict[str, dict] | None = None) -> int:
+               flags: dict[str, dict] | None = None, accepts: Accepts | None = None) -> int:
     """Parse the command line, resolve the config and run ``story(config, out_dir)``.
 
     ``flags`` adds driver-specific command-line options (name → ``argparse`` keyword arguments); the
     parsed values are then passed to the story as keyword arguments (``--k-groups`` → ``k_groups``).
-    Returns the exit status: 0 on success, 2 for bad input, 3 for a solver that did not converge.
+    Values are checked against the defaults' kinds (bool, integer, number, string, list; NaN/inf refused);
+    ``accepts`` declares the keys that may also take another kind, e.g. ``{"material.matrix": (list,)}`` for a
+    conductivity given as a d×d matrix, or ``{"rve.size": (list, float)}``; without it, the story's module-level
+    ``ACCEPTS`` (if any) is used, so every caller of a driver's story gets the driver's declaration. Before the
+    story, rank 0 creates ``out``, writes ``config.toml`` and removes ``out/results.json``, so a failed run
+    never leaves a previous run's results looking current.
+    Returns the exit status: 0 on success, 2 for bad input, 3 for a solver that did not converge, 1 on the
+    ranks that did not fail themselves when another rank failed with an unexpected exception (a bug, whose
+    traceback that rank prints; see :mod:`fem_homog.core.parallel`).
     """
     parser = argparse.ArgumentParser(description=description)
     for name, kwargs in (flags or {}).items():
@@ -121,11 +178,10 @@ def run_driver(story: Callable[..., None], defaults: Config, description: str, a
     name = Path(sys.argv[0]).stem if argv is None else "driver"
     out = args.out or Path("results") / name
     try:
-        config = resolve(defaults, args.config, args.set)
-        if comm.rank == 0:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "config.toml").write_text(to_toml(config))
-        comm.barrier()
+        if accepts is None:
+            accepts = getattr(story, "__globals__", {}).get("ACCEPTS")
+        config = resolve(defaults, args.config, args.set, accepts)
+        _prepare_out(out, config, comm)
         extra = {name.lstrip("-").replace("-", "_"): None for name in (flags or {})}
         story(config, out, **{key: getattr(args, key) for key in extra})
     except InputError as err:
@@ -136,4 +192,8 @@ def run_driver(story: Callable[..., None], defaults: Config, description: str, a
         if comm.rank == 0:
             print(f"solver error: {err}", file=sys.stderr, flush=True)
         return 3
+    except PeerError as err:  # a bug on another rank, which prints its traceback
+        if comm.rank == 0:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+        return 1
     return 0

@@ -87,7 +87,9 @@ class ModelSummary:
 # -- the asymptotic check ----------------------------------------------------------------------------------
 def fitted_slope(kappa: np.ndarray, error: np.ndarray) -> float:
     """Least-squares slope of ``log error`` against ``log |κ|``."""
-    keep = error > 0
+    keep = np.isfinite(error) & (error > 0)
+    if keep.sum() < 2:
+        return float("nan")
     return float(np.polyfit(np.log(kappa[keep]), np.log(error[keep]), 1)[0])
 
 
@@ -111,10 +113,22 @@ class Comparison:
         """The fitted log-log slope of :attr:`error` (≈ 4 simple, ≈ 2 linear branches)."""
         return fitted_slope(self.kappa, self.error)
 
+    @property
+    def missing(self) -> int:
+        """How many sampled ``κ`` lack an exact mode for some branch (NaN in :attr:`exact`)."""
+        return int(np.isnan(self.exact).any(axis=1).sum())
+
+    @property
+    def fit_points(self) -> int:
+        """How many ``κ`` the slope fit used (finite, positive error)."""
+        error = self.error
+        return int((np.isfinite(error) & (error > 0)).sum())
+
     def to_dict(self) -> dict:
         """Frequencies in units of 2πc/a."""
         return {"direction": self.direction, "kappa": self.kappa, "exact": to_reduced(self.exact),
-                "hfh": to_reduced(self.predicted), "error": self.error, "error_slope": self.error_slope}
+                "hfh": to_reduced(self.predicted), "error": self.error, "error_slope": self.error_slope,
+                "missing": self.missing, "fit_points": self.fit_points}
 
 
 def compare_along(problem: BlochProblem, result: HFHResult, direction: np.ndarray,
@@ -159,7 +173,12 @@ def asymptotic_check(problem: BlochProblem, result: HFHResult, *, lattice: np.nd
     comparisons = {}
     for name, e in probe_directions(result.k0, lattice).items():
         comparisons[name] = compare_along(problem, result, e, kappas)
-        log(f"  asymptotics along {name}: error slope {comparisons[name].error_slope:.2f}")
+        c = comparisons[name]
+        log(f"  asymptotics along {name}: error slope {c.error_slope:.2f} (fitted on {c.fit_points} of "
+            f"{len(kappas)} points)")
+        if c.missing:
+            log(f"  warning: along {name}, {c.missing} of {len(kappas)} points have no exact mode (NaN, left "
+                f"out of the slope fit)")
     return AsymptoticCheck(comparisons)
 
 
