@@ -102,23 +102,51 @@ def harmonic_slab(spec: Sequence[Sequence[float]], cells: int, E_h: float, rho_h
     (``Z_h = ω sqrt(E_h ρ_h)``): ``∫ E u'v' − ω²ρ uv − iZ_h (u v)(0) − iZ_h (u v)(L) = −2iZ_h v(0)``;
     ``R = u(0) − 1``, ``t = u(L)`` (the field at the exit face, as in ``laminate1d.slab``), ``T_E = |t|²``.
     """
+    x, uh, ends = _harmonic_stack(spec, cells, omega * np.sqrt(E_h * rho_h), omega, h, degree, absorber=None)
+    R, t = uh[ends[0]] - 1.0, uh[ends[1]]
+    order = np.argsort(x)
+    return SlabField(x[order], uh[order], laminate1d.Scattering(R=complex(R), t=complex(t), T_E=float(abs(t) ** 2)))
+
+
+def harmonic_half_space(spec: Sequence[Sequence[float]], E_h: float, rho_h: float, omega: float, *,
+                        cells: int = 60, absorber: int = 40, loss: float = 1.0, h: float = 0.05,
+                        degree: int = 3) -> laminate1d.Scattering:
+    """Fine-scale FEM of the half-space ``(E_h, ρ_h)`` against the semi-infinite laminate (the single boundary),
+    independent of the transfer matrix: ``cells`` periods, the last ``absorber`` of them an adiabatic absorber
+    ``ρ → ρ (1 + i loss s²)`` (``s`` from 0 to 1 across it), ``u = 0`` at the end, the radiation condition of
+    :func:`harmonic_slab` at ``x = 0``. ``R = u(0) − 1``; what is not reflected enters the laminate and is
+    absorbed, ``T_E = 1 − |R|²``. The absorber's own reflection falls as it lengthens (adiabatic)."""
+    require(0 < absorber < cells, f"the absorber must be a part of the stack, got {absorber} of {cells} cells")
+    x, uh, ends = _harmonic_stack(spec, cells, omega * np.sqrt(E_h * rho_h), omega, h, degree,
+                                  absorber=(cells - absorber, cells, loss))
+    R = complex(uh[ends[0]] - 1.0)
+    return laminate1d.Scattering(R=R, t=complex(1.0 + R), T_E=float(1.0 - abs(R) ** 2))
+
+
+def _harmonic_stack(spec, cells, Z, omega, h, degree, *, absorber):
+    """Solve the stack with the incident-wave condition at ``x = 0`` and, at the end, the radiation condition
+    (``absorber`` None) or ``u = 0`` behind an absorber ``(start, end, loss)`` in units of the period."""
     breaks, E, rho = stack(spec, cells)
     mesh = line_mesh(breaks, h)
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
     Ef, rf = piecewise(mesh, breaks, E), piecewise(mesh, breaks, rho)
+    if absorber is not None:
+        start, end, loss = absorber
+        s = ufl.max_value(ufl.SpatialCoordinate(mesh)[0] - start, 0.0) / (end - start)
+        rf = rf * (1.0 + 1j * loss * s**2)
     A = to_scipy(real_space.stiffness(V, Ef) - omega ** 2 * real_space.mass(V, rf)).tolil()
-    Z = omega * np.sqrt(E_h * rho_h)
     ends = [dolfinx.fem.locate_dofs_geometrical(V, lambda x, p=p: np.isclose(x[0], p))[0]
             for p in (breaks[0], breaks[-1])]
-    for d in ends:
-        A[d, d] -= 1j * Z
+    A[ends[0], ends[0]] -= 1j * Z
     b = np.zeros(A.shape[0], dtype=complex)
     b[ends[0]] = -2j * Z
+    if absorber is None:
+        A[ends[1], ends[1]] -= 1j * Z
+    else:
+        A[ends[1], :] = 0.0
+        A[ends[1], ends[1]] = 1.0
     uh = scipy.sparse.linalg.spsolve(A.tocsc(), b)
-    R, t = uh[ends[0]] - 1.0, uh[ends[1]]
-    x = V.tabulate_dof_coordinates()[:, 0]
-    order = np.argsort(x)
-    return SlabField(x[order], uh[order], laminate1d.Scattering(R=complex(R), t=complex(t), T_E=float(abs(t) ** 2)))
+    return V.tabulate_dof_coordinates()[:, 0], uh, ends
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from mpi4py import MPI
+from scipy.optimize import linear_sum_assignment
 
-from fem_homog.cells.lattice import named_point, reciprocal
+from fem_homog.cells.lattice import in_first_zone, named_point, reciprocal
 from fem_homog.core.errors import SolverError, require
 from fem_homog.core.logging import log
 from fem_homog.core.units import to_reduced
-from fem_homog.fem import petsc
+from fem_homog.fem import periodic, petsc
 from fem_homog.forms import complex_k
+from fem_homog.photonics.bands import BandDiagram, k_path, sweep_bands
 from fem_homog.photonics.bloch import BlochProblem, linear_combination
 from fem_homog.photonics.slots import slot_values
 
@@ -38,6 +41,14 @@ from petsc4py import PETSc
 CLASSES = ("propagating", "evanescent", "complex")
 """``propagating``: ``|Im k| ≤ tol``; ``evanescent``: ``Re k`` at 0 or at the zone edge ``b/2`` within tol;
 ``complex``: the rest (lossy media, complex gaps)."""
+
+
+def flux_direction(k: complex, flux: float, cls: str) -> str:
+    """``"forward"`` (towards ``+ê``) or ``"backward"``: a propagating root by the sign of its energy flux, any
+    other by the side it decays towards (``Im k > 0``: it decays along ``+ê``; in a passive lossy medium that is
+    also the direction of its energy flux, theory.md §5.3)."""
+    sign = flux if cls == "propagating" else k.imag
+    return "forward" if sign > 0 else "backward"
 
 
 def direction_vector(direction: str | Sequence[float], lattice: np.ndarray) -> np.ndarray:
@@ -71,16 +82,27 @@ def zone_period(e: np.ndarray, lattice: np.ndarray, search: int = 4) -> float:
 
 @dataclass
 class ComplexModes:
-    """The modes at one real frequency ``Ω``, sorted by ``|Im k|``, then ``Re k``."""
+    """The modes at one real frequency ``Ω``, sorted by ``|Im k|``, then ``Re k``; ``computed`` are the roots as
+    the solver returned them, before folding into the window by ``±b`` (the periodic parts in ``vectors`` belong to
+    these), ``branch`` the branch numbers of a sweep."""
 
     omega: float
     k: np.ndarray
     classes: list[str]
     residuals: list[float]
+    flux: list[float] = field(default_factory=list)
     dropped: int = 0
     saturated: bool = False
     seconds: float = 0.0
+    branch: list[int] = field(default_factory=list)
+    computed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=complex), repr=False)
     vectors: list[PETSc.Vec] = field(default_factory=list, repr=False)
+
+    def release(self) -> None:
+        """Destroy the kept eigenvectors."""
+        for x in self.vectors:
+            x.destroy()
+        self.vectors = []
 
 
 @dataclass
@@ -94,6 +116,14 @@ class ComplexBands:
     dofs: int = 0
     ranks: int = 1
 
+    def branches(self) -> list[list[tuple[float, complex]]]:
+        """Each connected branch as its ``(ω a/2πc, k)`` points in order of frequency."""
+        out: dict[int, list] = {}
+        for m in self.modes:
+            for b, k in zip(m.branch, m.k):
+                out.setdefault(b, []).append((float(to_reduced(m.omega)), complex(k)))
+        return [out[b] for b in sorted(out)]
+
     def to_dict(self) -> dict:
         def decay(k):
             return None if k.imag == 0 else 1.0 / abs(k.imag)
@@ -103,6 +133,10 @@ class ComplexBands:
             "k": [[[float(k.real), float(k.imag)] for k in m.k] for m in self.modes],
             "class": [list(m.classes) for m in self.modes],
             "residuals": [list(m.residuals) for m in self.modes],
+            "flux": [list(m.flux) for m in self.modes],
+            "flux_direction": [[flux_direction(k, f, c) for k, f, c in zip(m.k, m.flux, m.classes)]
+                               for m in self.modes],
+            "branch": [list(m.branch) for m in self.modes],
             "decay_length": [[decay(k) if c != "propagating" else None for k, c in zip(m.k, m.classes)]
                              for m in self.modes],
             "dropped": [m.dropped for m in self.modes],
@@ -144,6 +178,42 @@ class ComplexBandProblem:
         self.K1 = [problem.reduce(dolfinx.fem.form(complex_k.k_linear(problem.V, self._e, self._kp, chi)))
                    for chi in problem.indicators]
         self.M = problem.mass
+        self._flux_forms = self._compile_flux_forms()
+
+    def _compile_flux_forms(self) -> tuple:
+        """The energy-flux and weighted-norm functionals of :meth:`flux` with their constants."""
+        mesh, indicators = self.problem.mesh, self.problem.indicators
+        scalar = [dolfinx.fem.Constant(mesh, PETSc.ScalarType(0)) for _ in range(2 + 2 * len(indicators))]
+        k, decay, mu, rho = scalar[0], scalar[1], scalar[2::2], scalar[3::2]
+        p = dolfinx.fem.Function(self.problem.V)
+        mu_field = sum(c * chi for c, chi in zip(mu, indicators))
+        rho_field = sum(c * chi for c, chi in zip(rho, indicators))
+        forms = (dolfinx.fem.form(complex_k.energy_flux(p, self._e, k, decay, mu_field)),
+                 dolfinx.fem.form(complex_k.weighted_norm(p, self._e, decay, rho_field)))
+        return forms, p, k, decay, mu, rho
+
+    def grams(self) -> list[PETSc.Mat]:
+        """``[G_0, G_1, G_{−1}]``, ``G_n = ∫ e^{inbê·y} p conj(q)`` reduced (``G_0`` is the problem's own Gram
+        matrix; the caller destroys the other two)."""
+        shifted = [self.problem.reduce(dolfinx.fem.form(complex_k.phase_mass(self.problem.V, self._e, n * self.period)))
+                   for n in (1, -1)]
+        return [self.problem.unit_mass(), *shifted]
+
+    def flux(self, omega: float, k: complex, x: PETSc.Vec) -> float:
+        """The energy flux along ``ê`` of the mode ``(k, x)`` at ``omega``, per unit energy-like norm:
+
+            F = Im ∫_Y μ conj(u) ê·∇u  /  (Ω ∫_Y |ρ| |u|²),   u = e^{i(kê + k⊥)·y} p,
+
+        (theory.md §5.3). ``F > 0``: energy flows towards ``+ê``. For lossless, non-dispersive media ``F`` is the
+        group velocity ``dΩ/dk`` (units of c); an evanescent root of a lossless medium carries none."""
+        forms, p, kc, decay, mu, rho = self._flux_forms
+        kc.value, decay.value = complex(k), complex(k.imag)
+        for (m, r), cm, cr in zip(self.slot_values(omega), mu, rho):
+            cm.value, cr.value = m, abs(r)
+        periodic.extend(x, self.problem.P, p)
+        comm = self.problem.mesh.comm
+        flux, norm = (comm.allreduce(dolfinx.fem.assemble_scalar(f), op=MPI.SUM) for f in forms)
+        return float(flux.imag / (omega * norm.real))
 
     def slot_values(self, omega: float) -> list[tuple[complex, complex]]:
         """``(μ_s, ρ_s)`` per phase at the real frequency ``omega``."""
@@ -227,7 +297,7 @@ class ComplexBandProblem:
         lossless = all(np.imag(v) == 0 for pair in self.slot_values(omega) for v in pair)
         n = ops[0].getSize()[0]
         nev = min(max(num_modes, 8), max(1, n // 4))
-        found: list[tuple[complex, bool, float, PETSc.Vec]] = []
+        found: list[tuple[complex, bool, float, tuple[complex, PETSc.Vec]]] = []
         queue, discs = list(targets or self.initial_targets()), []
         while queue and len(discs) < max_targets:
             target = queue.pop(0)
@@ -246,7 +316,7 @@ class ComplexBandProblem:
                         x.destroy()
                         continue
                     res = self.residual(ops, k, x)  # on the original problem, before folding
-                    found.append((*self._fold(k, edge_tol, lossless), res, x))
+                    found.append((*self._fold(k, edge_tol, lossless), res, (k, x)))  # x belongs to k as computed
             # the nev roots nearest the target are all the roots in this disc
             discs.append((target, sorted(distances)[min(nev, len(distances)) - 1] if distances else 0.0))
             if not queue:
@@ -266,9 +336,12 @@ class ComplexBandProblem:
         kept = modes[:num_modes]
         out = ComplexModes(omega=float(omega), k=np.array([m[0] for m in kept], dtype=complex),
                            classes=[self.classify(m[0], class_tol, edge_tol if lossless else class_tol) for m in kept],
-                           residuals=[m[1] for m in kept], dropped=dropped, saturated=saturated,
-                           seconds=time.perf_counter() - start,
-                           vectors=[m[2] for m in kept] if keep_vectors else [])
+                           residuals=[m[1] for m in kept], flux=[self.flux(omega, *m[2]) for m in kept],
+                           dropped=dropped, saturated=saturated, seconds=time.perf_counter() - start,
+                           computed=np.array([m[2][0] for m in kept], dtype=complex),
+                           vectors=[m[2][1] for m in kept] if keep_vectors else [])
+        for m in modes if not keep_vectors else modes[num_modes:]:
+            m[2][1].destroy()
         if dropped:
             log(f"  ω a/2πc = {to_reduced(omega):.5g}: {len(modes)} roots in the window, kept {num_modes} "
                 f"(raise num_modes for the other {dropped})")
@@ -289,10 +362,11 @@ class ComplexBandProblem:
         return (k + self.period, True) if k.real <= -edge else (k, False)
 
     @staticmethod
-    def _unique(found, edge_tol) -> list[tuple[complex, float, PETSc.Vec]]:
-        """One root per Bloch wave: repeats from overlapping targets (to round-off) and the folded images of the
-        zone edge (to discretization error, within ``edge_tol``). The root as computed wins over a folded image (so
-        the kept set keeps the exact k → k̄ symmetry), else the lower residual."""
+    def _unique(found, edge_tol) -> list[tuple[complex, float, tuple[complex, PETSc.Vec]]]:
+        """One root per Bloch wave (each with its root as computed and its vector): repeats from overlapping
+        targets (to round-off) and the folded images of the zone edge (to discretization error, within
+        ``edge_tol``). The root as computed wins over a folded image (so the kept set keeps the exact k → k̄
+        symmetry), else the lower residual."""
         out: list[list] = []
         for k, folded, res, x in found:
             def same_wave(m):
@@ -307,14 +381,86 @@ class ComplexBandProblem:
         return [tuple(m[:3]) for m in out]
 
 
+def connect_modes(previous: ComplexModes, current: ComplexModes, period: float, grams: Sequence[PETSc.Mat], *,
+                  max_jump: float | None = None) -> np.ndarray:
+    """``perm`` with root ``j`` of ``current`` continuing root ``perm[j]`` of ``previous`` (``-1``: a new branch).
+
+    The assignment minimises ``Σ d_ij/(b/2) + (1 − O_ij)`` (Hungarian algorithm, as the bands of theory.md §5.2):
+    ``d_ij`` is the distance of the two roots with ``Re k`` taken modulo the period ``b``;
+    ``O_ij = |x_i^H G_n x_j| / (‖x_i‖ ‖x_j‖)`` the overlap of the periodic parts of the same Bloch wave written
+    with ``k_i`` and ``k_j − n b`` (``n`` the periods between the roots as computed, :attr:`ComplexModes.computed`,
+    to which the vectors belong): ``grams`` are ``[G_0, G_1, G_{−1}]``, ``G_n = ∫ e^{inbê·y} p conj(q)``
+    (:meth:`ComplexBandProblem.gram`). Distance separates the symmetry partners ``k, −k̄`` (whose vectors are
+    complex conjugates and may overlap fully), overlap separates crossing branches. Pairs farther apart than
+    ``max_jump`` (default ``b/4``) are not connected. Both must have been solved with ``keep_vectors=True``.
+    """
+    half = 0.5 * period
+    max_jump = half / 2 if max_jump is None else max_jump
+    perm = np.full(len(current.k), -1)
+    if not len(previous.k) or not len(current.k):
+        return perm
+    delta = current.k[None, :] - previous.k[:, None]
+    d = np.abs(delta - np.rint(delta.real / period) * period)
+    shift = current.computed[None, :] - previous.computed[:, None]  # of the waves the vectors belong to
+    n = np.clip(np.rint(shift.real / period).astype(int), -1, 1)
+    O = np.zeros(d.shape)
+    norm = [np.sqrt(abs(x.dot(y))) for x, y in ((x, _mult(grams[0], x)) for x in previous.vectors)]
+    for j, x in enumerate(current.vectors):
+        images = [_mult(G, x) for G in grams]
+        norm_j = np.sqrt(abs(images[0].dot(x)))
+        for i, xi in enumerate(previous.vectors):
+            O[i, j] = abs(images[n[i, j]].dot(xi)) / (norm[i] * norm_j)
+    rows, cols = linear_sum_assignment(d / half + (1.0 - O))
+    for i, j in zip(rows, cols):
+        if d[i, j] <= max_jump:
+            perm[j] = i
+    return perm
+
+
+def _mult(A: PETSc.Mat, x: PETSc.Vec) -> PETSc.Vec:
+    y = A.createVecLeft()
+    A.mult(x, y)
+    return y
+
+
 def sweep_complex_bands(problem: ComplexBandProblem, omegas: Sequence[float], **solve_options) -> ComplexBands:
-    """:meth:`ComplexBandProblem.solve` at each real frequency of ``omegas`` (Ω units), logging the time."""
-    modes = []
+    """:meth:`ComplexBandProblem.solve` at each real frequency of ``omegas`` (Ω units, increasing), logging the
+    time, with the roots connected into branches across neighbouring frequencies (:func:`connect_modes`):
+    ``branch[j]`` of each frequency is the branch number of root ``j``."""
+    modes: list[ComplexModes] = []
+    grams = problem.grams()
+    branches = 0
     for omega in omegas:
-        m = problem.solve(float(omega), **solve_options)
+        m = problem.solve(float(omega), keep_vectors=True, **solve_options)
         counts = {c: m.classes.count(c) for c in CLASSES}
         log(f"  ω a/2πc = {to_reduced(omega):.5g}: {len(m.k)} roots {counts}, {m.seconds:.2f} s")
+        perm = connect_modes(modes[-1], m, problem.period, grams) if modes else np.full(len(m.k), -1)
+        for p in perm:
+            m.branch.append(int(modes[-1].branch[p]) if p >= 0 else branches)
+            branches += p < 0
+        if modes:
+            modes[-1].release()
         modes.append(m)
+    if modes:
+        modes[-1].release()
+    for G in grams[1:]:
+        G.destroy()
     bloch = problem.problem
     return ComplexBands(direction=problem.direction, k_transverse=problem.k_transverse, period=problem.period,
                         modes=modes, dofs=bloch.V.dofmap.index_map.size_global, ranks=bloch.mesh.comm.size)
+
+
+def real_k_bands(problem: ComplexBandProblem, *, points: int, num_bands: int = 6, target: float = 0.0
+                 ) -> BandDiagram:
+    """The ω(k) band diagram (theory.md §5.2) of the same cell at real ``k = k⊥ + s ê``, ``0 ≤ s ≤ b/2`` (cut where
+    the line leaves the first zone), ``points`` k-points, the ``num_bands`` lowest bands at or above ``target``
+    (Ω units): the real-k picture the propagating roots must lie on."""
+    require(points >= 2, f"{{argument}} must be >= 2, got {points}", argument="overlay_points")
+    lattice, e, kp = problem.problem.pmap.lattice, problem.direction, problem.k_transverse
+    lo, hi = 0.0, 0.5 * problem.period
+    if not in_first_zone(kp + hi * e, lattice):
+        for _ in range(50):
+            lo, hi = ((lo + hi) / 2, hi) if in_first_zone(kp + (lo + hi) / 2 * e, lattice) else (lo, (lo + hi) / 2)
+        hi = lo
+    path = k_path([kp, kp + hi * e], points - 1, len(lattice), lattice)
+    return sweep_bands(problem.problem, path, num_bands=num_bands, target=target)
