@@ -22,13 +22,14 @@ BOOT_PYTHON ?= $(shell $(find_python) | head -n 1)
 # Shared libraries the gmsh wheel links against, for bare Debian/Ubuntu systems (installed only if missing).
 GMSH_APT := libglu1-mesa libgl1 libxcursor1 libxft2 libxinerama1 libfontconfig1 libx11-6 libgomp1
 
-.PHONY: venv demo test test-serial test-mpi lint docs bench clean help
+.PHONY: venv demo test test-serial test-mpi lint docs bench mpb clean help
 help:
 	@echo "make demo   - set up .venv if needed and run the flagship pipeline (bands -> HFH -> finite crystal)"
 	@echo "make test   - set up .venv if needed and run all tests (serial, then mpiexec -n $(NP))"
 	@echo "make lint   - ruff and the import contracts (part of make test)"
 	@echo "make docs   - build the documentation site into docs/_build/html (API, gallery, theory)"
 	@echo "make bench  - run the benchmarks (see benchmarks/README.md)"
+	@echo "make mpb    - install Debian's MPB (only for benchmarks/mpb_bench.py, the MPB comparison)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(BOOT_PYTHON)" ]; then \
@@ -84,6 +85,14 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/effective_tensor_bench.py
+
+# MPB (MIT Photonic Bands), the independent reference of benchmarks/mpb_bench.py; never needed by the package.
+mpb:
+	@if command -v mpb >/dev/null; then echo "== mpb already installed: $$(command -v mpb)"; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mpb; \
+	else echo "error: install MPB (https://mpb.readthedocs.io) with your package manager" >&2; exit 1; fi
 
 clean:
 	rm -rf results benchmarks/out .pytest_cache docs/_build docs/gallery docs/_autosummary

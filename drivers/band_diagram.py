@@ -37,7 +37,7 @@ DEFAULTS: Config = {
     "mesh": {"h": 0.05, "order": 2, "refine": 0},
     "fe": {"degree": 2},
     "bands": {"path": "GXMG", "points_per_segment": 8, "num_bands": 6, "target": 0.0, "max_targets": 4,
-              "allow_missing": False},
+              "allow_missing": False, "continuation": True},
     "output": {"plot": True},
 }
 
@@ -69,6 +69,13 @@ def plot(diagram: BandDiagram, path_out: Path) -> None:
     plt.close(fig)
 
 
+def sweep_settings(config: Config) -> Config:
+    """What determines the modes of every k-point (a resume must match it): all but output, allow_missing and
+    the solution method."""
+    bands = {key: value for key, value in config["bands"].items() if key not in ("allow_missing", "continuation")}
+    return {**{key: value for key, value in config.items() if key != "output"}, "bands": bands}
+
+
 def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> None:
     polarization = polarization_from_config(config["physics"])
     with config_keys(k_groups="--k-groups"):
@@ -83,7 +90,8 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     problem = BlochProblem(cell, phases, polarization=polarization, degree=config["fe"]["degree"])
     with config_keys("bands"):
         diagram = sweep_bands(problem, path, num_bands=bands["num_bands"], target=float(to_omega(bands["target"])),
-                              max_targets=bands["max_targets"], store=out / "kpoints", resume=resume, groups=groups)
+                              max_targets=bands["max_targets"], store=out / "kpoints", resume=resume, groups=groups,
+                              settings=sweep_settings(config), continuation=bands["continuation"])
     missing = diagram.missing_report()
     if missing and not bands["allow_missing"]:
         raise SolverError(f"{missing}; raise bands.max_targets, or keep what was found with --resume --set "

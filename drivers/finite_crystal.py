@@ -5,11 +5,14 @@ zone point (T, Ω0, D, U0) and its star (X and Y on a square lattice) → tile t
 PMLs and solve the full wave for a line source at a real drive frequency near Re ω0 → solve the envelope
 equation of every star point on the same domain without microstructure and rebuild u ≈ Σ f U0 → compare:
 relative L² error in the crystal interior, the cellwise demodulated envelope, and the directionality (field
-energy along the diagonals over that along the axes) → write both fields and side-by-side pictures.
+energy along the diagonals over that along the axes) → write both fields and side-by-side pictures → with
+study.detunings, repeat the comparison at each detuning towards the band edge (and, for the periodic source, in
+an N×N Bloch supercell without crystal edges) and fit the error's rate in |κ|.
 
     python drivers/finite_crystal.py                     # 14×14 square Drude rods, TM, X point: X-shaped emission
     python drivers/finite_crystal.py --config drivers/configs/finite_crystal_te.toml   # circular rods, TE: axes
     mpiexec -n 2 python drivers/finite_crystal.py --set crystal.nx=10 --set crystal.ny=10
+    python drivers/finite_crystal.py --set 'source.kind="periodic"' --set 'study.detunings=[0.04, 0.02, 0.01]'
 
 Frequencies in units of 2πc/a; lengths in periods (the crystal occupies [0, nx] × [0, ny]).
 """
@@ -25,11 +28,13 @@ from fem_homog.cli.crystal import finite_crystal_setup, solve_keys
 from fem_homog.cli.driver import Config, run_driver
 from fem_homog.cli.materials import MATERIAL_DEFAULTS
 from fem_homog.core.logging import log
+from fem_homog.core.parallel import on_root
 from fem_homog.core.timing import Timings
 from fem_homog.core.units import to_reduced
 from fem_homog.output.results import write_fields, write_results
 from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.envelope import compare_with_full_wave, envelope_model, plot_comparison
+from fem_homog.photonics.envelope_study import finite_crystal_study, plot_convergence, supercell_study
 from fem_homog.photonics.hfh import hfh_at_point
 
 DEFAULTS: Config = {
@@ -42,6 +47,7 @@ DEFAULTS: Config = {
             "repeated_tol": 1e-5, "parabolic_tol": 0.05},
     "crystal": {"nx": 14, "ny": 14, "margin": 1.0, "pml_width": 2.0},
     "source": {"kind": "point", "position": [], "frequency": 0.0, "relative_detuning": 0.002},
+    "study": {"detunings": [], "supercell": 0},
     "output": {"plot": True},
 }
 
@@ -67,7 +73,7 @@ def main(config: Config, out: Path) -> None:
         comparison = compare_with_full_wave(crystal, problem, model, setup.source, h_envelope=setup.h_envelope,
                                             degree=setup.degree, timings=timings)
     result = comparison.result
-    write_results(out, result.to_dict())
+    numbers = result.to_dict()
     ratio = result.diagonal_to_axis_ratio
     log(f"  error_l2 {result.error_l2:.3f}, envelope error {result.envelope_error:.3f}, pattern "
         f"correlation {result.pattern_correlation:.3f}"
@@ -77,6 +83,20 @@ def main(config: Config, out: Path) -> None:
     write_fields(out / "fields.bp", [comparison.full_wave, comparison.hfh])
     if config["output"]["plot"]:
         plot_comparison(comparison, out)
+    del comparison
+    if setup.detunings:
+        with solve_keys(), timings.stage("study"):
+            studies = [finite_crystal_study(crystal, problem, hfh, setup.geometry, setup.source, setup.detunings,
+                                            h_envelope=setup.h_envelope, degree=setup.degree,
+                                            parabolic_tol=setup.parabolic_tol)]
+            if setup.source.periodic:
+                studies.append(supercell_study(problem, hfh, setup.source, setup.counts, setup.detunings,
+                                               size=setup.supercell))
+        numbers["convergence"] = {**studies[0].to_dict(), **{s.domain: s.to_dict() for s in studies[1:]}}
+        numbers["timings"]["study"] = timings.seconds["study"]
+        if config["output"]["plot"]:
+            on_root(crystal.mesh.comm, lambda: plot_convergence(studies, out / "convergence.png"), broadcast=False)
+    write_results(out, numbers)
     log(f"  results: {out / 'results.json'}  plots: {out / 'abs_u.png'}, {out / 're_u.png'}  fields: "
         f"{out / 'fields.bp'}")
 

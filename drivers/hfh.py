@@ -5,6 +5,8 @@ find the chosen band and its neighbours, decide the case (simple, repeated, near
 → solve the corrector problems and assemble the tensor T (Ω² ≈ Ω0² + T_ij κ_i κ_j) or the coupled model →
 classify the effective operator (elliptic / parabolic / hyperbolic) and its star → check the asymptotic
 dispersion against the exact bands around the point (plot, and the error's log-log slope) → write the fields.
+The cell is meshed with its mirror symmetry where it has one (``mesh.symmetric``), so symmetry-protected pairs
+(M, K) stay exactly degenerate whatever ``mesh.h``.
 
     python drivers/hfh.py                                         # rods ε = 8.9, r = 0.2a, TM, X, band 1
     python drivers/hfh.py --config drivers/configs/hfh_drude_square_rods_tm.toml
@@ -19,13 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_homog.cells.lattice import named_point
 from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config, mesh_from_config
 from fem_homog.cli.driver import Config, run_driver
 from fem_homog.cli.keys import config_keys
 from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
-from fem_homog.cli.photonics import hfh_path_from_config, polarization_from_config, selection_from_config
+from fem_homog.cli.photonics import (
+    hfh_path_from_config,
+    point_from_config,
+    polarization_from_config,
+    selection_from_config,
+)
 from fem_homog.core.logging import log
+from fem_homog.core.parallel import on_root
 from fem_homog.core.timing import Timings
 from fem_homog.output.plotting import plot_fields
 from fem_homog.output.results import peak_memory_mb, write_fields, write_results
@@ -37,7 +44,7 @@ DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},
     "material": dict(MATERIAL_DEFAULTS),
     "physics": {"polarization": "TM"},
-    "mesh": {"h": 0.05, "order": 2, "refine": 0},
+    "mesh": {"h": 0.05, "order": 2, "refine": 0, "symmetric": True},
     "fe": {"degree": 2},
     "hfh": {"point": "X", "band": 1, "target": 0.0, "search_from": 0.0, "cluster_tol": 0.02,
             "repeated_tol": 1e-5, "parabolic_tol": 0.05, "kappa_max": 0.4, "check_points": 5,
@@ -52,7 +59,7 @@ def main(config: Config, out: Path) -> None:
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"])
     lattice = geometry.lattice_vectors
-    k0 = named_point(hfh["point"], lattice)
+    k0 = point_from_config(hfh["point"], lattice)
     selection = selection_from_config(hfh)
     study_path = hfh_path_from_config(hfh, geometry)
     log(f"hfh: {polarization}, k0 = {np.round(k0, 6).tolist()}, "
@@ -73,8 +80,9 @@ def main(config: Config, out: Path) -> None:
                 study = path_study(problem, path, bands=bands, selection=selection, lattice=lattice,
                                    parabolic_tol=hfh["parabolic_tol"])
             numbers["path"] = study.to_dict()
-            if plots and cell.mesh.comm.rank == 0:
-                plot_path_study(study, hfh["kappa_max"], out / "hfh_path.png")
+            if plots:
+                on_root(cell.mesh.comm, lambda: plot_path_study(study, hfh["kappa_max"], out / "hfh_path.png"),
+                        broadcast=False)
         with timings.stage("asymptotic_check"):
             check = asymptotic_check(problem, result, lattice=lattice, kappa_max=hfh["kappa_max"],
                                      check_points=hfh["check_points"])
@@ -84,8 +92,9 @@ def main(config: Config, out: Path) -> None:
     fields = result.named_fields()
     write_fields(out / "hfh_fields.bp", fields)
     if plots:
-        if cell.mesh.comm.rank == 0 and check.comparisons:
-            plot_asymptotics(check, result, out / "hfh_asymptotics.png")
+        if check.comparisons:
+            on_root(cell.mesh.comm, lambda: plot_asymptotics(check, result, out / "hfh_asymptotics.png"),
+                    broadcast=False)
         if cell.mesh.geometry.dim > 1:
             plot_fields(fields[:3], [f"Re {f.name}" for f in fields[:3]], out / "hfh_fields.png")
     log(f"  results: {out / 'results.json'}  plots: {out / 'hfh_asymptotics.png'}, {out / 'hfh_fields.png'}")

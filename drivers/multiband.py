@@ -22,9 +22,12 @@ enabled; in 2D also the final fields ``timedomain_model.bp``, ``timedomain_fine.
 
 from pathlib import Path
 
+from mpi4py import MPI
+
 from fem_homog.cli.driver import Config, run_driver
 from fem_homog.cli.multiband import multiband_inputs
 from fem_homog.core.logging import log
+from fem_homog.core.parallel import on_root
 from fem_homog.core.timing import Timings
 from fem_homog.multiband import homogenize, oblique, plots, timedomain, timedomain2d
 from fem_homog.multiband.fem1d import compare_slab_field
@@ -79,8 +82,8 @@ def main(config: Config, out: Path) -> None:
             f"{report.field.relative_l2_difference:.3f}")
     if inputs.angles is not None:
         report.oblique = oblique.angle_study(media, inputs.angles, out=plot_dir)
-    if plot_dir is not None:
-        report.plot(plot_dir)
+    if inputs.plot:  # drawn by rank 0; a failure there ends every rank (not one waiting in write_results)
+        on_root(MPI.COMM_WORLD, lambda: report.plot(plot_dir), broadcast=False)
     log(f"  results: {write_results(out, report.to_dict())}")
 
 

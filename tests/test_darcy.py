@@ -92,14 +92,23 @@ def test_dilute_hexagonal_array(cell_factory):
     assert abs(sol.tensor[0, 1]) < 1e-4 * sol.tensor[0, 0]
 
 
+def test_cubic_array_series_matches_zick_homsy():
+    """The series against Zick & Homsy's (1982) tabulated drag K_ZH = 2.008 at solid fraction 0.027 (radius 0.3
+    (3/4π)^{1/3}): ``K = 1/(6π a K_ZH)`` for a unit period."""
+    a = 0.3 * (3 / (4 * np.pi)) ** (1 / 3)
+    assert sangani_acrivos_cubic(a) == pytest.approx(1 / (6 * np.pi * a * 2.008), rel=5e-4)
+
+
 def test_cubic_array_of_spheres(cell_factory):
-    """Coarse 3D cell (9k dofs): within 4 % of the dilute cubic-array series and isotropic to 1 %."""
-    cell = cell_factory({"dim": 3, "shape": "sphere", "radius": 0.2}, 0.15, 2)
-    sol = darcy.permeability(cell)
-    K = np.diag(sol.tensor)
-    assert K == pytest.approx(np.full(3, sangani_acrivos_cubic(0.2)), rel=4e-2)
+    """r = 0.2 (solid fraction 0.0335), P2/P1 at h = 0.1 (measured −0.85 %, −2.4 % at h = 0.15): within 1.2 % of
+    the Sangani–Acrivos series, which the fluid-volume normalisation (K/(1 − c), +2.6 %) would miss; isotropic."""
+    cell = cell_factory({"dim": 3, "shape": "sphere", "radius": 0.2}, 0.1, 2)
+    sol = darcy.permeability(cell, method="fieldsplit", rtol=1e-9)
+    K, reference = np.diag(sol.tensor), sangani_acrivos_cubic(0.2)
+    assert K == pytest.approx(np.full(3, reference), rel=1.2e-2)
+    assert np.all(np.abs(K / (1 - sol.solid_fraction) - reference) > 1.2e-2 * reference)
     assert K.max() - K.min() < 1e-2 * K.max()
-    assert sol.form_difference < 1e-10
+    assert sol.form_difference < 1e-8
 
 
 def test_percolation_topology(cell_factory):

@@ -60,6 +60,7 @@ BAD_INPUTS = [
     (["--set", "cell.shape=laminate", "--set", "cell.fraction=1.5"], "fraction must lie in (0, 1)"),
     (["--set", "physics.problem=acoustics"], "unknown physics.problem"),
     (["--set", "material.inclusion=-3"], "material.inclusion must be positive"),
+    (["--set", "material.inclusion=[[2.0, 0.5], [0.1, 3.0]]"], "material.inclusion must be symmetric"),
     (["--set", "material.matrix_nu=0.5", "--set", "physics.problem=elasticity"], "Poisson's ratio"),
     (["--set", "cell.radios=0.2"], "unknown config key 'cell.radios'"),
     (["--set", "mesh.h=abc"], "mesh.h must be a number"),

@@ -21,9 +21,13 @@ SMALL = ["--set", "crystal.nx=8", "--set", "crystal.ny=8", "--set", "mesh.h=0.1"
 
 def test_default_hyperbolic_crystal_emits_along_the_diagonals(tmp_path, run_driver):
     """The default (square Drude rods, TM, X point, hyperbolic T): both the full wave and the HFH field put
-    more energy along the diagonals than along the axes; the numbers the issue names are written."""
-    run_driver("finite_crystal", SMALL, tmp_path)
+    more energy along the diagonals than along the axes; the numbers the issue names are written, and the
+    point source's convergence study (finite crystal only: no supercell for a point source)."""
+    run_driver("finite_crystal", [*SMALL, "--set", "study.detunings=[0.02, 0.01]"], tmp_path)
     r = json.loads((tmp_path / "results.json").read_text())
+    study = r["convergence"]
+    assert study["detunings"] == [0.02, 0.01] and len(study["error_l2"]) == 2 and "supercell" not in study
+    assert study["kappa"][0] > study["kappa"][1] > 0 and np.isfinite(study["rate"])
     assert r["classification"]["type"] == "hyperbolic" and len(r["star"]) == 2
     assert r["diagonal_to_axis_ratio"]["full_wave"] > 1.5 and r["diagonal_to_axis_ratio"]["hfh"] > 1.0
     assert 0 < r["error_l2"] < 1.0 and 0 < r["envelope_error"] < 1.0  # leading order: O(|κ|) (regression)
@@ -32,16 +36,44 @@ def test_default_hyperbolic_crystal_emits_along_the_diagonals(tmp_path, run_driv
     assert (tmp_path / "fields.bp").exists()
 
 
-def test_periodically_repeated_source(tmp_path, run_driver):
+def test_periodically_repeated_source_and_its_convergence_study(tmp_path, run_driver):
     """``source.kind = "periodic"``: a source in every cell with the phase e^{−ik0·n} drives the X mode
-    coherently; the full wave and the HFH field (uniform envelope source over the crystal) share the pattern."""
-    run_driver("finite_crystal", [*SMALL, "--set", 'source.kind="periodic"'], tmp_path)
+    coherently. Its HFH field (uniform envelope source U0(y_s)/D over the crystal, f = 0 at the crystal edge)
+    has the full wave's pattern and amplitude (the model without the edge condition was off by 2×:
+    |c| = 0.44, error_l2 1.54). ``study.detunings`` repeats the comparison towards the band edge and, in the
+    Bloch supercell without crystal edges, the error falls at least ∝ |κ| with the exact amplitude."""
+    args = [*SMALL, "--set", 'source.kind="periodic"', "--set", "study.detunings=[0.04, 0.02, 0.01]",
+            "--set", "output.plot=true"]
+    run_driver("finite_crystal", args, tmp_path)
     r = json.loads((tmp_path / "results.json").read_text())
     assert r["diagonal_to_axis_ratio"] is None and len(r["star"]) == 1
-    assert r["pattern_correlation"] > 0.8
+    assert r["pattern_correlation"] > 0.95 and r["error_l2"] < 0.5
+    assert 0.8 < abs(complex(*r["amplitude_factor"])) < 1.2
+    study = r["convergence"]
+    assert study["detunings"] == [0.04, 0.02, 0.01] and study["domain"] == "finite_crystal"
+    assert len(study["kappa"]) == len(study["error_l2"]) == 3 and np.all(np.diff(study["kappa"]) < 0)
+    supercell = study["supercell"]
+    assert supercell["size"] == 16 and supercell["rate"] >= 1.0 and supercell["error_l2"][-1] < 0.05
+    assert abs(complex(*supercell["amplitude_factor"][-1]) - 1.0) < 0.01
+    assert (tmp_path / "convergence.png").exists()
 
 
-BAD = [(["--set", "crystal.nx=3"], "must be >= 5"),
+def test_odd_crystal_with_the_periodic_source(tmp_path, run_driver):
+    """The smallest crystal the periodic comparison takes (5 × 5; its default source: a cell corner near the
+    middle, where this mode is largest, not the rod centre where U0 vanishes)."""
+    run_driver("finite_crystal", [*SMALL, "--set", "crystal.nx=5", "--set", "crystal.ny=5",
+                                  "--set", 'source.kind="periodic"'], tmp_path)
+    r = json.loads((tmp_path / "results.json").read_text())
+    assert r["source"] == [2.0, 2.0] and r["pattern_correlation"] > 0.95
+
+
+BAD = [(["--set", "crystal.nx=3"], "must be >= 8 for a point source"),
+       (["--set", "crystal.nx=7", "--set", "crystal.ny=7"], "must be >= 8 for a point source"),
+       (["--set", "crystal.nx=4", "--set", 'source.kind="periodic"'], "must be >= 5 for a periodic source"),
+       (["--set", "study.detunings=[0.01]"], "study.detunings needs at least two"),
+       (["--set", "study.detunings=[0.01, 0.0]"], "study.detunings must be non-zero"),
+       (["--set", 'study.detunings=["a", "b"]'], "study.detunings must be a list of numbers"),
+       (["--set", "study.detunings=[0.01, 0.02]", "--set", "study.supercell=3"], "study.supercell must be 0 or"),
        (["--set", "crystal.pml_width=1.5"], "whole number of cells"),
        (["--set", "source.position=[20.0, 1.0]"], "inside the crystal"),
        (["--set", "hfh.point=\"M\"", "--set", "hfh.band=2"], "needs a simple eigenvalue"),

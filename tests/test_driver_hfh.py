@@ -1,6 +1,7 @@
 """drivers/hfh.py as a user runs it: defaults, the case it reports, the asymptotic error slope, bad input."""
 
 import json
+import tomllib
 
 import numpy as np
 import pytest
@@ -35,14 +36,45 @@ def test_one_dimensional_drude_stack_config(tmp_path, run_driver):
 
 def test_li_2003_lorentz_stack_config(tmp_path, run_driver):
     """The positive/negative-index stack (Lorentz ε and μ in one layer): the driver finds the two close modes
-    at Γ above the resonances and reports the coupled model with its slopes."""
-    run_driver("hfh", ["--config", "drivers/configs/hfh_lorentz_stack_li2003.toml", "--set", "mesh.h=0.02",
-                       "--set", "hfh.check_points=3", "--set", "output.plot=false"], tmp_path)
+    at Γ above the resonances and reports the coupled model; its frequencies and each mode's curvature T_p agree
+    with the transfer-matrix dispersion of the same ε(Ω), μ(Ω) (P2, h = 0.01: O(h⁴) errors 1e-5 and 1e-3;
+    tests/test_hfh.py checks the branches at h = 0.005)."""
+    from fem_homog.cli.cells import geometry_from_config
+    from fem_homog.cli.materials import phases_from_config
+    from fem_homog.photonics.laminate1d import bloch_root, cauchy_derivative, dispersion, photonic_layers
+
+    config = "drivers/configs/hfh_lorentz_stack_li2003.toml"
+    run_driver("hfh", ["--config", config, "--set", "mesh.h=0.01", "--set", "hfh.check_points=3",
+                       "--set", "output.plot=false"], tmp_path)
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["case"] == "nearby" and len(results["omegas"]) == 2
+    written = tomllib.loads((tmp_path / "config.toml").read_text())
+    geo = geometry_from_config(written["cell"])
+    matrix, layer = phases_from_config(written["material"])
+    f = geo.fraction
+    layers = photonic_layers([matrix.eps, layer.eps, matrix.eps], [(1 - f) / 2, f, (1 - f) / 2], "TM",
+                             mu_r=[matrix.mu_r, layer.mu_r, matrix.mu_r])
+    for (re, im), T in zip(results["omegas"], results["T_bands"]):
+        omega = bloch_root(layers, 0.0, 2 * np.pi * (re + 1j * im))
+        assert abs(2 * np.pi * (re + 1j * im) - omega) < 2e-5 * abs(omega)
+        curvature = -1.0 / (2 * cauchy_derivative(lambda w: dispersion(layers, w), omega) / (2 * omega))
+        assert abs(np.array(T)[0, 0, 0] - curvature.real) < 2e-3 * abs(curvature)
     slopes = np.array(results["slopes"]["x"])[:, 0]
-    assert slopes[0] == pytest.approx(-slopes[1]) and abs(slopes[0]) > 0
-    assert all(abs(w[1]) < 1e-8 for w in results["omegas"])  # lossless poles: real frequencies
+    assert slopes[0] < 0 < slopes[1]
+
+
+def test_hexagonal_K_is_a_dirac_point(tmp_path, run_driver):
+    """Round rods on the triangular lattice at K, band 2 (symmetric mesh by default): the repeated case with
+    opposite linear slopes, and the asymptotic error of linear branches falling as κ² (theory.md §8.8)."""
+    run_driver("hfh", ["--set", 'cell.lattice="hexagonal"', "--set", 'hfh.point="K"', "--set", "hfh.band=2",
+                       "--set", "mesh.h=0.1", "--set", "hfh.check_points=3", "--set", "hfh.kappa_max=0.1",
+                       "--set", "output.plot=false"], tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["case"] == "repeated"
+    slopes = np.array(results["slopes"]["x"])[:, 0]
+    assert slopes[0] == pytest.approx(-slopes[1]) and slopes[1] > 1.0
+    for check in results["asymptotics"].values():
+        assert 1.7 < check["error_slope"] < 2.3
 
 
 def test_path_study_prints_every_point_and_overlays_the_bands(tmp_path, run_driver):

@@ -65,6 +65,24 @@ def test_image_windows(tmp_path):
     assert r["samples"] == [4] and len(r["periodic"]["by_size"][0]["values"]) == 4
 
 
+def test_checkerboard_contrast_10_dykhne_discretization_error(tmp_path):
+    """Fair random checkerboard, contrast 10, defaults (P2, 4 cells per voxel graded towards the voxel faces):
+    the periodic CI covers Dykhne's √10 and the reported discretization error is well inside it (measured 0.031
+    against a half-width of 0.35). The old defaults (P1, 2 uniform cells per voxel: mean 7 % above √10) report
+    0.21 and a warning."""
+    args = ["--set", "material.inclusion=10.0", "--set", "rve.boundary=periodic", "--set", "output.plot=false"]
+    assert run_in_process(args, tmp_path / "new") == 0
+    r = results(tmp_path / "new")
+    lo, hi = r["periodic"]["ci"]
+    assert lo < np.sqrt(10.0) < hi and r["reference"] == {"dykhne": pytest.approx(np.sqrt(10.0))}
+    assert 0 < r["periodic"]["discretization_error"] < 0.25 * (hi - lo) and r["warnings"] == []
+    old = ["--set", "fe.degree=1", "--set", "mesh.cells_per_voxel=2", "--set", "mesh.grading=1.0"]
+    assert run_in_process([*args, *old], tmp_path / "old") == 0
+    r_old = results(tmp_path / "old")
+    assert r_old["periodic"]["discretization_error"] > 0.04 * np.sqrt(10.0)  # the 7 % bias shows up
+    assert len(r_old["warnings"]) == 1 and "not well inside" in r_old["warnings"][0]
+
+
 BAD_INPUTS = [
     (["--set", "rve.samples=1"], "needs rve.samples >= 2"),
     (["--set", "rve.kind=disks", "--set", "rve.fraction=0.6"], "unreachable by random sequential addition"),
@@ -73,6 +91,10 @@ BAD_INPUTS = [
     (["--set", "rve.boundary=mixed"], "unknown rve.boundary"),
     (["--set", "rve.size=[4, -1]"], "rve.size must be a positive number"),
     (["--set", "rve.groups=3"], "rve.groups must lie in [1, 1]"),
+    (["--set", "rve.seed=-1"], "rve.seed must be a non-negative integer"),
+    (["--set", "rve.seed=1.5"], "rve.seed must be"),
+    (["--set", "mesh.grading=0.5"], "mesh.grading must be >= 1"),
+    (["--set", "material.inclusion=[[2.0, 0.5], [0.1, 3.0]]"], "material.inclusion must be symmetric"),
     (["--set", "rve.size=4.5"], "whole number of squares"),
     (["--set", "rve.kind=image", "--set", "rve.image=TWO_PHASE", "--set", "rve.size=6"], "holds 1 window(s)"),
 ]

@@ -60,10 +60,10 @@ def test_periodic_interpolant_is_exact(cell_and_correctors):
 def slopes(cell_and_correctors):
     cell, sol = cell_and_correctors
     out = {}
-    for boundary in epsilon_study.BOUNDARIES:
-        points = [epsilon_study.epsilon_point(cell, sol.correctors, PHASES, sol.tensor, n, boundary)
-                  for n in (2, 4, 8)]
-        out[boundary] = epsilon_study.fitted_slopes(points)
+    for boundary, N in [("torus", (2, 4, 8)), ("dirichlet", (2, 4, 8, 16, 32))]:
+        points = [epsilon_study.epsilon_point(cell, sol.correctors, PHASES, sol.tensor, n, boundary) for n in N]
+        out[boundary] = epsilon_study.fitted_slopes(points[:3])
+        out[boundary]["local"] = epsilon_study.local_slopes(points)
     return out
 
 
@@ -84,6 +84,14 @@ def test_dirichlet_boundary_layer_rate(slopes):
     assert s["H1_u1"] < slopes["torus"]["H1_u1"] - 0.2
 
 
+def test_dirichlet_local_slopes_decrease_towards_half(slopes):
+    """N = 2 … 32: the local H¹(u − u₁) slopes decrease monotonically towards the boundary-layer rate ½ as the
+    layer takes over (measured 0.73, 0.68, 0.62, 0.57)."""
+    local = np.array(slopes["dirichlet"]["local"]["H1_u1"])
+    assert np.all(np.diff(local) < 0), local
+    assert np.all(local > 0.5) and local[-1] < 0.6, local
+
+
 def test_tiling_refuses_curved_cells():
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle"}), h=0.2, order=2, comm=MPI.COMM_SELF)
     with pytest.raises(InputError, match="straight-sided"):
@@ -96,10 +104,26 @@ def test_driver(run_driver, tmp_path):
     for boundary in ("torus", "dirichlet"):
         assert results[boundary]["N"] == [2, 4]
         assert set(results[boundary]["slopes"]) == set(epsilon_study.ERRORS)
+        assert len(results[boundary]["local_slopes"]["H1_u1"]) == 1
         assert np.all(np.diff(results[boundary]["errors"]["H1_u1"]) < 0)  # finer ε, smaller error
     assert (tmp_path / "errors.png").is_file() and (tmp_path / "boundary_layer.png").is_file()
 
 
-def test_driver_bad_input(run_driver, tmp_path):
-    proc = run_driver("epsilon_convergence", ["--set", "study.N=[4]"], tmp_path, check=False)
-    assert proc.returncode == 2 and "at least two" in proc.stderr
+@pytest.mark.parametrize("args,message", [
+    (["--set", "study.N=[4]"], "at least two"),
+    (["--set", "material.inclusion=1.0"], "must differ"),  # contrast 1: every error is 0, slopes were NaN
+])
+def test_driver_bad_input(run_driver, tmp_path, args, message):
+    proc = run_driver("epsilon_convergence", args, tmp_path, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "results.json").exists()
+
+
+def test_zero_errors_have_no_slope():
+    """Errors that vanish (identical phases) raise instead of giving NaN slopes."""
+    from fem_homog.core.errors import SolverError
+
+    points = [epsilon_study.EpsilonPoint(n=n, errors=dict.fromkeys(epsilon_study.ERRORS, 0.0), dofs=1,
+                                         iterations=0, u=None, u0=None, u1=None) for n in (2, 4)]
+    with pytest.raises(SolverError, match="not all positive"):
+        epsilon_study.fitted_slopes(points)

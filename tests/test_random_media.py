@@ -183,6 +183,33 @@ def test_statistics_against_tables():
     assert fit["limit"] == pytest.approx(2.0) and fit["c"] == pytest.approx(0.8)
 
 
+def test_extrapolation_with_a_zero_variance_size():
+    """A size whose samples all agree (zero spread) used to overflow the weights and return limit 0.0."""
+    means = [rve_stats.estimate(np.full(4, 2.0 + 0.8 / 4)),
+             rve_stats.estimate(2.0 + 0.8 / 8 + np.array([-1, 1]) * 0.01),
+             rve_stats.estimate(2.0 + 0.8 / 16 + np.array([-1, 1]) * 0.01)]
+    fit = rve_stats.extrapolate([4, 8, 16], means)
+    assert fit["limit"] == pytest.approx(2.0) and fit["c"] == pytest.approx(0.8)
+
+
+def test_warnings_name_unbracketed_periodic_and_large_discretization_error():
+    """Dirichlet/Neumann means that do not bracket the periodic mean, and a discretization error not well inside
+    the confidence interval, are reported."""
+    from fem_homog.statics.rve_study import BoundaryStatistics, SizeStatistics, warnings
+
+    def stats(centre, error=None):
+        est = rve_stats.estimate([centre - 0.1, centre + 0.1])
+        return BoundaryStatistics(by_size=[SizeStatistics(size=4.0, estimate=est, values=[], samples_needed=2,
+                                                          tensors=np.zeros((2, 2, 2)))],
+                                  variance_slope=None, extrapolation=None, discretization_error=error)
+
+    fine = {"periodic": stats(2.0, 1e-3), "dirichlet": stats(2.1), "neumann": stats(1.9)}
+    assert warnings(fine) == []
+    bad = {"periodic": stats(2.0, 2.0), "dirichlet": stats(1.95), "neumann": stats(1.9)}  # half-width 1.27
+    found = warnings(bad)
+    assert len(found) == 2 and "not well inside" in found[0] and "do not bracket" in found[1]
+
+
 BAD = [
     (lambda: image_tags(np.ones((8, 8)), mode="threshold", threshold=0.5), "single phase"),
     (lambda: image_tags(np.full((4, 4), 3), mode="labels", threshold=0.0), "single phase"),
@@ -202,3 +229,24 @@ BAD = [
 def test_bad_input(make, message):
     with pytest.raises(InputError, match=message):
         make()
+
+
+def test_graded_voxel_mesh_keeps_voxels_and_brackets_exact_value():
+    """Grading moves nodes inside each voxel towards its faces only: the phase fractions are still exact and a
+    voxel laminate still gives the exact laminate tensor; on a periodic 2 × 2 checkerboard (Dykhne: √10 exactly)
+    grading brings the apparent value closer to √10 than the uniform mesh with as many cells."""
+    layers = Voxels(tags=np.array([[MATRIX, MATRIX], [INCLUSION, INCLUSION]]))  # layers normal to e_1
+    window = mesh_window(layers, comm=MPI.COMM_SELF, cells_per_voxel=4, grading=2.0)
+    f = phase_fractions(window.mesh, window.cell_tags, [INCLUSION])[INCLUSION]
+    assert f == pytest.approx(0.5, abs=1e-14)
+    A = phase_function(window.mesh, window.cell_tags, {MATRIX: 1.0, INCLUSION: 10.0})
+    T = apparent_tensors(window, A, ["periodic"], degree=1)["periodic"]
+    assert np.abs(T - laminate_conductivity([1.0, 10.0], [0.5, 0.5], 0, 2)).max() < 1e-10
+    board = Voxels(tags=np.array([[MATRIX, INCLUSION], [INCLUSION, MATRIX]]))
+    errors = []
+    for grading in (1.0, 2.0):
+        window = mesh_window(board, comm=MPI.COMM_SELF, cells_per_voxel=4, grading=grading)
+        A = phase_function(window.mesh, window.cell_tags, {MATRIX: 1.0, INCLUSION: 10.0})
+        errors.append(rve_stats.mean_trace(apparent_tensors(window, A, ["periodic"], degree=2)["periodic"])
+                      - np.sqrt(10.0))
+    assert 0 < errors[1] < 0.8 * errors[0], errors

@@ -25,6 +25,7 @@ from mpi4py import MPI
 from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry
 from fem_homog.cells.meshing import add_inclusion, build_model, gmsh_session, set_mesh_options
 from fem_homog.core.errors import require
+from fem_homog.core.parallel import on_root
 
 import basix.ufl
 import dolfinx.io.gmsh
@@ -116,9 +117,10 @@ def tile_crystal(geo: CellGeometry, counts: Sequence[int], *, margin: float, pml
     frame = (margin + pml_width) / geo.size
     size = geo.size * np.array(counts)
     lower, upper = -np.full(2, float(margin)), size + margin
-    x, cells, phases = np.empty((0, 2)), np.empty((0, 3 * order), dtype=np.int64), np.empty(0, dtype=np.int32)
-    if comm.rank == 0:
-        x, cells, phases = _tiles(*_cell_mesh(geo, h, order), geo.size, counts, np.round(frame).astype(int))
+    tiled = on_root(comm, lambda: _tiles(*_cell_mesh(geo, h, order), geo.size, counts,
+                                         np.round(frame).astype(int)), broadcast=False)  # failure stops every rank
+    x, cells, phases = tiled or (np.empty((0, 2)), np.empty((0, 3 * order), dtype=np.int64),
+                                 np.empty(0, dtype=np.int32))
     element = basix.ufl.element("Lagrange", "triangle", order, shape=(2,))
     perm = dolfinx.io.gmsh.cell_perm_array(dolfinx.mesh.CellType.triangle, 3 * order)
     mesh = dolfinx.mesh.create_mesh(comm, cells[:, perm], element, x)
@@ -275,13 +277,16 @@ def _box_mesh_2d(lower: np.ndarray, upper: np.ndarray, pml_width: float, rods: l
                  source: Sequence[float] | None, h_source: float | None, order: int,
                  comm: MPI.Comm) -> tuple[dolfinx.mesh.Mesh, dolfinx.mesh.MeshTags]:
     require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
+
+    def build() -> None:
+        _build_box_model(lower, upper, pml_width, rods, source)
+        _set_sizes(h, crystal, source, h_source or h)
+        gmsh.model.mesh.generate(2)
+        if order > 1:
+            gmsh.model.mesh.setOrder(order)
+
     with gmsh_session():
-        if comm.rank == 0:
-            _build_box_model(lower, upper, pml_width, rods, source)
-            _set_sizes(h, crystal, source, h_source or h)
-            gmsh.model.mesh.generate(2)
-            if order > 1:
-                gmsh.model.mesh.setOrder(order)
+        on_root(comm, build, broadcast=False)  # a gmsh failure stops every rank
         data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=2)
     return data.mesh, data.cell_tags
 

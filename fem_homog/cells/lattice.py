@@ -9,6 +9,11 @@ Two families are supported:
   Wigner–Seitz hexagon centred at the origin, whose opposite edges are translates by ``a_1``, ``a_2`` and
   ``a_2 − a_1``.
 
+The 3D face-centred cubic lattice (cubic constant ``a = 1``; :func:`fcc_vectors`) is not a ``lattice`` kind of
+:class:`~fem_homog.cells.geometry.CellGeometry`: its cells (the primitive rhombohedral cell) are built by
+:mod:`fem_homog.cells.crystal3d`. Its named points and those of the simple cubic lattice (``"square"`` in 3D) are
+the standard ones (Setyawan & Curtarolo 2010), in Cartesian units of 1/a.
+
 Lattice vectors are the *rows* of a ``d × d`` array ``A``; reciprocal vectors the rows of ``B = 2π A^{-T}``, so
 ``a_i · b_j = 2π δ_ij``. A Bloch wave picks up ``exp(i k·a_j)`` across the period ``a_j``.
 """
@@ -34,6 +39,13 @@ SQUARE_POINTS = {
 }
 # Triangular lattice: M the middle of a zone edge (b_2/2), K a zone corner ((b_1 + 2b_2)/3).
 HEXAGONAL_POINTS = {"G": (0.0, 0.0), "M": (0.0, 2 * np.pi / SQRT3), "K": (2 * np.pi / 3, 2 * np.pi / SQRT3)}
+# fcc (cubic constant 1): X the centre of a square face of the truncated-octahedral zone, L of a hexagonal face,
+# W a vertex, K the middle of an edge between two hexagons, U of an edge between a hexagon and a square.
+FCC_POINTS = {name: 2 * np.pi * np.array(p) for name, p in {
+    "G": (0.0, 0.0, 0.0), "X": (0.0, 1.0, 0.0), "L": (0.5, 0.5, 0.5), "W": (0.5, 1.0, 0.0),
+    "K": (0.75, 0.75, 0.0), "U": (0.25, 1.0, 0.25)}.items()}
+# The standard band paths (continuous, as letters of high_symmetry_points).
+BAND_PATHS = {"cubic": "GXMRG", "fcc": "GXWKGLUWLK"}
 
 
 def lattice_vectors(kind: str, dim: int, lengths: Sequence[float] | None = None) -> np.ndarray:
@@ -49,6 +61,16 @@ def lattice_vectors(kind: str, dim: int, lengths: Sequence[float] | None = None)
         require(not lengths, "does not apply to the hexagonal lattice (its period is 1)", argument="lengths")
         return np.array([[1.0, 0.0], [0.5, SQRT3 / 2]])
     return np.diag(np.asarray(lengths, dtype=float) if lengths else np.ones(dim))
+
+
+def fcc_vectors() -> np.ndarray:
+    """The primitive vectors (rows) of the fcc lattice with cubic constant 1: ``(0,½,½), (½,0,½), (½,½,0)``."""
+    return 0.5 * (np.ones((3, 3)) - np.eye(3))
+
+
+def is_fcc(lattice: np.ndarray) -> bool:
+    """Whether ``lattice`` is :func:`fcc_vectors` (the only non-rectangular 3D lattice supported)."""
+    return bool(np.shape(lattice) == (3, 3) and np.allclose(lattice, fcc_vectors()))
 
 
 def reciprocal(lattice: np.ndarray) -> np.ndarray:
@@ -79,7 +101,8 @@ def check_k_in_zone(k: Sequence[float], lattice: np.ndarray) -> None:
     k = np.asarray(k, dtype=float)
     if k.shape != (len(lattice),) or not in_first_zone(k, lattice):
         where = (f"|k_j| <= π/L_j (L = {np.diag(lattice).tolist()})" if is_rectangular(lattice)
-                 else "the hexagon of the triangular lattice (Γ, M, K)")
+                 else "the truncated octahedron of the fcc lattice (|k_j| <= 2π, |k_x|+|k_y|+|k_z| <= 3π)"
+                 if is_fcc(lattice) else "the hexagon of the triangular lattice (Γ, M, K)")
         raise InputError(f"k-point {k.tolist()} is outside the first Brillouin zone {where}")
 
 
@@ -97,6 +120,8 @@ def is_zone_edge(k: Sequence[float], lattice: np.ndarray) -> bool:
 
 def high_symmetry_points(lattice: np.ndarray) -> dict[str, np.ndarray]:
     """Named points of the first zone (the letters band paths and HFH points are given with)."""
+    if is_fcc(lattice):
+        return {name: p.copy() for name, p in FCC_POINTS.items()}
     if not is_rectangular(lattice):
         return {name: np.asarray(p) for name, p in HEXAGONAL_POINTS.items()}
     L = np.diag(lattice)

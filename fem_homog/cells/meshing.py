@@ -19,6 +19,7 @@ from mpi4py import MPI
 from fem_homog.cells.geometry import INCLUSION, MATRIX, PHASES, CellGeometry, Inclusion, axis_of
 from fem_homog.cells.lattice import hexagon_vertices
 from fem_homog.core.errors import require
+from fem_homog.core.parallel import on_root
 
 import dolfinx.io.gmsh
 import dolfinx.mesh
@@ -257,8 +258,7 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
     require(refine >= 0, f"must be >= 0, got {refine}", argument="refine")
     require(refine == 0 or order == 1, "refinement needs straight-sided geometry ({argument} = 1)", argument="order")
     with gmsh_session():
-        if comm.rank == 0:
-            _mesh_on_root(geo, h, order)
+        on_root(comm, lambda: _mesh_on_root(geo, h, order), broadcast=False)  # a gmsh failure stops every rank
         data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=geo.dim)
     mesh, tags = data.mesh, data.cell_tags
     for _ in range(refine):

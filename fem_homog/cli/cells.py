@@ -3,11 +3,15 @@ and the ``[mesh]`` section of the cell drivers, turned into a :class:`~fem_homog
 
 from __future__ import annotations
 
+from numbers import Real
+
+import numpy as np
 from mpi4py import MPI
 
 from fem_homog.cells.geometry import CELL_SHAPES, INCLUSION_SHAPES, CellGeometry, Inclusion
 from fem_homog.cells.lattice import lattice_vectors
 from fem_homog.cells.meshing import CellMesh, mesh_cell
+from fem_homog.cells.symmetric_mesh import symmetric_cell
 from fem_homog.cli.keys import config_keys
 from fem_homog.core.errors import require
 
@@ -39,46 +43,96 @@ def _geometry(cell: dict) -> CellGeometry:
     shape = str(cell.get("shape", "circle"))
     require(shape in CELL_SHAPES[dim],
             f"unknown {dim}D cell.shape '{shape}' (known: {', '.join(CELL_SHAPES[dim])})")
-    lengths = tuple(float(v) for v in cell.get("lengths") or [])
+    lengths = _numbers(cell.get("lengths") or [], "cell.lengths")
     require(not lengths or len(lengths) == dim, f"cell.lengths must have {dim} entries, got {list(lengths)}")
     lattice = str(cell.get("lattice", "square"))
     lattice_vectors(lattice, dim, lengths)  # unknown lattices, a 3D or stretched hexagonal cell
     if lattice == "hexagonal":
         require(shape in INCLUSION_SHAPES[2] + ("inclusions",),
                 f"cell.shape '{shape}' is not available on the hexagonal lattice (inclusions only)")
-        tables = cell.get("inclusions") if shape == "inclusions" else [{**cell, "shape": shape}]
-        require(isinstance(tables, list) and len(tables) > 0,
-                "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
-        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, [0.0, 0.0]) for t in tables),
-                            lengths=lengths, lattice=lattice)
+        inclusions = (_inclusion_tables(cell, [0.0, 0.0]) if shape == "inclusions"
+                      else (_inclusion({**cell, "shape": shape}, [0.0, 0.0]),))
+        return CellGeometry(dim, "inclusions", inclusions=inclusions, lengths=lengths, lattice=lattice)
     middle = [0.5 * v for v in lengths] if lengths else [0.5] * dim
     if shape == "laminate":
-        normal = cell.get("normal") or [1.0] + [0.0] * (dim - 1)
-        return CellGeometry(dim, "laminate", fraction=float(cell.get("fraction", 0.5)),
-                            normal=tuple(float(v) for v in normal), lengths=lengths, lattice=lattice)
+        normal = _numbers(cell.get("normal") or [1.0] + [0.0] * (dim - 1), "cell.normal", dim)
+        return CellGeometry(dim, "laminate", fraction=_number(cell.get("fraction", 0.5), "cell.fraction"),
+                            normal=normal, lengths=lengths, lattice=lattice)
     if shape == "checkerboard":
         return CellGeometry(dim, "checkerboard", lengths=lengths, lattice=lattice)
     if shape == "inclusions":
-        tables = cell.get("inclusions", [])
-        require(isinstance(tables, list) and len(tables) > 0,
-                "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
-        return CellGeometry(dim, "inclusions", inclusions=tuple(_inclusion(t, middle) for t in tables),
-                            lengths=lengths, lattice=lattice)
+        return CellGeometry(dim, "inclusions", inclusions=_inclusion_tables(cell, middle), lengths=lengths,
+                            lattice=lattice)
     return CellGeometry(dim, "inclusions", inclusions=(_inclusion({**cell, "shape": shape}, middle),),
                         lengths=lengths, lattice=lattice)
 
 
-def _inclusion(table: dict, middle: list[float]) -> Inclusion:
-    centre = tuple(float(c) for c in table.get("centre") or middle)
-    axes = table.get("semi_axes", [0.3, 0.2])
-    return Inclusion(shape=str(table.get("shape", "circle")), centre=centre,
-                     radius=float(table.get("radius", 0.3)), side=float(table.get("side", 0.5)),
-                     semi_axes=(float(axes[0]), float(axes[1])), angle=float(table.get("angle", 0.0)))
+INCLUSION_KEYS = ("shape", "centre", "radius", "side", "semi_axes", "angle")
+"""The keys of one table of ``cell.inclusions``."""
+
+
+def is_number(value) -> bool:
+    """A real number (Python or numpy), not a boolean."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _numbers(value, key: str, count: int | None = None) -> tuple[float, ...]:
+    """A list of numbers (``count`` of them, if given) as floats; anything else names ``key``."""
+    ok = isinstance(value, (list, tuple, np.ndarray)) and all(is_number(v) for v in value)
+    require(ok and (count is None or len(value) == count),
+            f"{key} must be a list of {f'{count} ' if count else ''}numbers, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _number(value, key: str) -> float:
+    require(is_number(value), f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+SIZE_KEYS = {"circle": "radius", "sphere": "radius", "square": "side", "cube": "side", "ellipse": "semi_axes"}
+"""The key that sizes each inclusion shape."""
+
+
+def _inclusion(table: dict, middle: list[float], key: str = "cell") -> Inclusion:
+    """One inclusion from ``table`` (the ``[cell]`` section, or one table of ``cell.inclusions``, named ``key``);
+    its centre and size are checked here so that the error names the key (the geometry checks the rest)."""
+    shape = str(table.get("shape", "circle"))
+    centre = _numbers(table.get("centre") or middle, f"{key}.centre")
+    require(len(centre) == len(middle), f"{key}.centre must have {len(middle)} coordinates, got {list(centre)}")
+    inclusion = Inclusion(shape=shape, centre=centre, radius=_number(table.get("radius", 0.3), f"{key}.radius"),
+                          side=_number(table.get("side", 0.5), f"{key}.side"),
+                          semi_axes=_numbers(table.get("semi_axes", [0.3, 0.2]), f"{key}.semi_axes", 2),
+                          angle=_number(table.get("angle", 0.0), f"{key}.angle"))
+    size = SIZE_KEYS.get(shape)
+    if size is not None:
+        value = getattr(inclusion, size)
+        require(min(value) > 0 if size == "semi_axes" else value > 0,
+                f"{key}.{size}: the {shape}'s {size.replace('_', '-')} must be positive, got "
+                f"{list(value) if size == 'semi_axes' else value}")
+    return inclusion
+
+
+def _inclusion_tables(cell: dict, middle: list[float]) -> tuple[Inclusion, ...]:
+    """``cell.inclusions``: a non-empty list of tables with the keys :data:`INCLUSION_KEYS`."""
+    tables = cell.get("inclusions")
+    require(isinstance(tables, list) and len(tables) > 0,
+            "cell.shape = 'inclusions' needs a non-empty cell.inclusions list")
+    for n, table in enumerate(tables):
+        require(isinstance(table, dict), f"cell.inclusions[{n}] must be a table {{ shape = ..., ... }}, "
+                                         f"got {table!r}")
+        unknown = sorted(set(table) - set(INCLUSION_KEYS))
+        require(not unknown, f"unknown key(s) {', '.join(unknown)} in cell.inclusions[{n}] "
+                             f"(known: {', '.join(INCLUSION_KEYS)})")
+    return tuple(_inclusion(t, middle, f"cell.inclusions[{n}]") for n, t in enumerate(tables))
 
 
 def mesh_from_config(geometry: CellGeometry, mesh: dict, *, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     """Mesh ``geometry`` with the ``[mesh]`` table's ``h``, ``order`` (default 1) and ``refine`` (default 0)
-    (:func:`~fem_homog.cells.meshing.mesh_cell`); an :class:`~fem_homog.core.errors.InputError` names the key
-    (``mesh.h must lie in ...``)."""
+    (:func:`~fem_homog.cells.meshing.mesh_cell`); with ``symmetric = true`` (default false) a 2D cell with a
+    mirror group gets a mesh invariant under it (:func:`~fem_homog.cells.symmetric_mesh.symmetric_cell`). An
+    :class:`~fem_homog.core.errors.InputError` names the key (``mesh.h must lie in ...``)."""
+    options = {"h": mesh["h"], "order": mesh.get("order", 1), "refine": mesh.get("refine", 0), "comm": comm}
     with config_keys("mesh"):
-        return mesh_cell(geometry, h=mesh["h"], order=mesh.get("order", 1), refine=mesh.get("refine", 0), comm=comm)
+        require(isinstance(mesh.get("symmetric", False), bool), "mesh.symmetric must be true or false")
+        cell = symmetric_cell(geometry, **options) if mesh.get("symmetric", False) else None
+        return cell or mesh_cell(geometry, **options)

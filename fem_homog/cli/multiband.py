@@ -58,11 +58,14 @@ def parse_values(spec, key: str) -> np.ndarray:
 def multiband_inputs(config: Config) -> MultibandInputs:
     """The typed options of every section (the optional studies only when enabled)."""
     model, fit, sc = config["model"], config["fit"], config["scattering"]
+    for row in config["laminate"]["layers"]:
+        require(isinstance(row, list), f"each row of laminate.layers is [E, rho, thickness], got {row!r}")
     with config_keys(layers="laminate.layers", E_h="homogeneous.E", rho_h="homogeneous.rho",
                      termination="scattering.termination"):
         media = Media(layers=tuple(tuple(row) for row in config["laminate"]["layers"]),
                       E_h=config["homogeneous"]["E"], rho_h=config["homogeneous"]["rho"],
                       termination=sc["termination"])
+    _require_contrast(config["laminate"]["layers"])
     with config_keys("model", samples="fit.samples", refine="fit.refine", cutoff="fit.cutoff"):
         fit_options = FitOptions(order=model["order"], bands=model["bands"], samples=fit["samples"],
                                  refine=fit["refine"], cutoff=fit["cutoff"])
@@ -72,6 +75,15 @@ def multiband_inputs(config: Config) -> MultibandInputs:
     require(sc["field_omega"] <= 0 or sc["kind"] == "double", "scattering.field_omega needs scattering.kind = double")
     return MultibandInputs(media=media, fit=fit_options, sweep=sweep, field_omega=sc["field_omega"],
                            pulse=_pulse(config, media), angles=_angles(config), plot=config["output"]["plot"])
+
+
+def _require_contrast(layers: list) -> None:
+    """A laminate whose layers all have the same impedance ``√(E ρ)`` reflects nothing: it has no band gap, and
+    no band edge for the fits to start from (contrast 1, e.g. identical layers)."""
+    impedance = [float(np.sqrt(E * rho)) for E, rho, _ in layers]
+    require(max(impedance) > (1 + 1e-12) * min(impedance),
+            f"laminate.layers have the same impedance √(E ρ) = {impedance[0]:g} in every layer (contrast 1): the "
+            f"laminate has no band gap to model; give layers of different E ρ")
 
 
 def _fit_2d(config: Config, *, bands: int, order: int, cutoff: bool) -> Fit2DOptions:

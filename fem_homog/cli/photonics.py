@@ -8,7 +8,11 @@ calls whose errors name an argument the same way (``with config_keys("hfh"): hfh
 
 from __future__ import annotations
 
+import numpy as np
+
 from fem_homog.cells.geometry import CellGeometry
+from fem_homog.cells.lattice import high_symmetry_points, named_point
+from fem_homog.cli.cells import is_number
 from fem_homog.cli.keys import config_keys
 from fem_homog.core.errors import require
 from fem_homog.core.units import to_omega
@@ -24,15 +28,47 @@ def polarization_from_config(physics: dict) -> str:
     return physics["polarization"]
 
 
+def path_value(path: str | list, key: str, dim: int) -> str | list[list[float]]:
+    """A k-path as the user wrote it: letters (``"GXMG"``, or ``["G", "X", "M", "G"]``) or a list of k-points of
+    ``dim`` numbers each; anything else is an :class:`~fem_homog.core.errors.InputError` naming ``key``."""
+    if isinstance(path, str):
+        return path
+    if all(isinstance(entry, str) for entry in path):
+        return "".join(path)
+    for entry in path:
+        require(isinstance(entry, list) and len(entry) == dim and all(is_number(c) for c in entry),
+                f"{key} must be letters (\"GXMG\" or [\"G\", \"X\"]) or a list of k-points of {dim} numbers, got "
+                f"{path!r}")
+    return path
+
+
+def point_from_config(point: str | list, lattice: np.ndarray, key: str = "hfh.point") -> np.ndarray:
+    """A zone point given as a letter of the lattice's named points or as ``d`` numbers (units 1/a)."""
+    d = len(lattice)
+    if isinstance(point, str):
+        known = high_symmetry_points(lattice)
+        require(point in known, f"unknown k-point '{point}' in {key} for this {d}D lattice (known: "
+                                f"{', '.join(known)}, or a list of {d} numbers)")
+    else:
+        require(len(point) == d and all(is_number(c) for c in point),
+                f"{key} must have {d} components (numbers), or be a letter, got {point!r}")
+    return named_point(point, lattice)
+
+
 def band_path_from_config(bands: dict, geometry: CellGeometry) -> KPath:
     """The k-path of a ``[bands]`` table (``path``, ``points_per_segment``) on the cell's lattice."""
+    path = path_value(bands["path"], "bands.path", geometry.dim)
     with config_keys("bands"):
-        return k_path(bands["path"], bands["points_per_segment"], geometry.dim, geometry.lattice_vectors)
+        return k_path(path, bands["points_per_segment"], geometry.dim, geometry.lattice_vectors)
 
 
 def selection_from_config(hfh: dict) -> Selection:
     """The mode an ``[hfh]`` table asks for: ``target > 0`` selects the mode nearest that frequency, otherwise
-    ``band`` counts the bands from ``search_from``."""
+    ``band`` counts the bands from ``search_from`` (the table's ``parabolic_tol``, if any, is checked here too)."""
+    require(hfh["target"] >= 0, f"hfh.target must be >= 0 (0: select by hfh.band), got {hfh['target']}")
+    require(hfh["search_from"] >= 0, f"hfh.search_from must be >= 0, got {hfh['search_from']}")
+    require(hfh["cluster_tol"] > 0, f"hfh.cluster_tol must be positive, got {hfh['cluster_tol']}")
+    require(hfh.get("parabolic_tol", 0) >= 0, f"hfh.parabolic_tol must be >= 0, got {hfh.get('parabolic_tol')}")
     with config_keys("hfh"):
         chosen = {"target": float(to_omega(hfh["target"]))} if hfh["target"] > 0 else {"band": hfh["band"]}
         return Selection(**chosen, cluster_tol=hfh["cluster_tol"], repeated_tol=hfh["repeated_tol"],
@@ -46,5 +82,6 @@ def hfh_path_from_config(hfh: dict, geometry: CellGeometry) -> tuple[KPath, int]
         return None
     require(hfh["path_bands"] >= 0, f"hfh.path_bands must be >= 0, got {hfh['path_bands']}")
     with config_keys("hfh", points_per_segment="hfh.path_points"):
-        path = k_path(hfh["path"], hfh["path_points"], geometry.dim, geometry.lattice_vectors)
+        path = k_path(path_value(hfh["path"], "hfh.path", geometry.dim), hfh["path_points"], geometry.dim,
+                      geometry.lattice_vectors)
     return path, hfh["path_bands"] or hfh["band"]

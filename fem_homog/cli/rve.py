@@ -3,7 +3,7 @@
 Tables: ``[rve]`` (the medium: ``kind``, ``dim``, ``fraction``, ``gap``, ``image``, ``image_mode``,
 ``threshold``; the ensemble: ``size``, ``samples``, ``seed``, ``boundary``, ``precision``, ``groups``),
 ``[material]`` (``matrix``, ``inclusion``, or ``labels`` for a labelled image), ``[mesh]`` (``h``, ``order``,
-``cells_per_voxel``), ``[fe]`` (``degree``), ``[solver]`` (``method``, ``rtol``).
+``cells_per_voxel``, ``grading``), ``[fe]`` (``degree``), ``[solver]`` (``method``, ``rtol``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.random_media import Medium, image_tags, read_image
 from fem_homog.cli.driver import Config
 from fem_homog.cli.keys import config_keys
+from fem_homog.cli.statics import symmetric_phase_value
 from fem_homog.core.errors import require
-from fem_homog.fem.coefficients import PhaseValue, as_phase_value
+from fem_homog.fem.coefficients import PhaseValue
 from fem_homog.fem.petsc import METHODS
 from fem_homog.statics.apparent import BOUNDARIES
 from fem_homog.statics.ensemble import WindowOptions
@@ -65,9 +66,9 @@ def phase_values(config: Config, medium: Medium) -> dict[int, PhaseValue]:
             count = int(medium.image.max())
             require(len(mat["labels"]) == count,
                     f"material.labels must give {count} values (one per image label), got {len(mat['labels'])}")
-            return {k + 1: as_phase_value(v, d, f"labels[{k}]") for k, v in enumerate(mat["labels"])}
-        return {MATRIX: as_phase_value(mat["matrix"], d, "matrix"),
-                INCLUSION: as_phase_value(mat["inclusion"], d, "inclusion")}
+            return {k + 1: symmetric_phase_value(v, d, f"labels[{k}]") for k, v in enumerate(mat["labels"])}
+        return {MATRIX: symmetric_phase_value(mat["matrix"], d, "matrix"),
+                INCLUSION: symmetric_phase_value(mat["inclusion"], d, "inclusion")}
 
 
 def rve_setup(config: Config) -> RVESetup:
@@ -80,6 +81,9 @@ def rve_setup(config: Config) -> RVESetup:
     require(boundaries[0] in BOUNDARIES,
             f"unknown rve.boundary '{rve['boundary']}' (known: {', '.join(BOUNDARIES)}, all)")
     require(rve["samples"] >= 2, f"a confidence interval needs rve.samples >= 2, got {rve['samples']}")
+    seed = rve["seed"]
+    require(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0,
+            f"rve.seed must be a non-negative integer, got {seed!r}")
     require(config["fe"]["degree"] in (1, 2, 3), f"fe.degree must be 1, 2 or 3, got {config['fe']['degree']}")
     require(config["solver"]["method"] in METHODS,
             f"unknown solver.method '{config['solver']['method']}' (known: {', '.join(METHODS)})")
@@ -92,7 +96,8 @@ def rve_setup(config: Config) -> RVESetup:
         require(available >= 2, f"the image holds {available} window(s) of side {size:g}; a confidence interval "
                                 "needs at least 2 (lower rve.size)")
     mesh, solver = config["mesh"], config["solver"]
-    options = WindowOptions(cells_per_voxel=mesh["cells_per_voxel"], h=mesh["h"], order=mesh["order"],
+    options = WindowOptions(cells_per_voxel=mesh["cells_per_voxel"], grading=mesh["grading"], h=mesh["h"],
+                            order=mesh["order"],
                             degree=config["fe"]["degree"], method=solver["method"], rtol=solver["rtol"])
     return RVESetup(medium=medium, values=values, sizes=sizes, boundaries=boundaries, samples=rve["samples"],
                     seed=rve["seed"], groups=rve["groups"], precision=rve["precision"], options=options)
@@ -102,5 +107,6 @@ def solve_keys() -> AbstractContextManager[None]:
     """The config keys of the arguments the ensemble may still refuse (sample generation, window meshing,
     solvers, sub-communicators): wrap the study in it."""
     return config_keys("rve", probability="rve.fraction", boundaries="rve.boundary", values="material.labels",
-                       h="mesh.h", order="mesh.order", cells_per_voxel="mesh.cells_per_voxel", degree="fe.degree",
+                       h="mesh.h", order="mesh.order", cells_per_voxel="mesh.cells_per_voxel",
+                       grading="mesh.grading", degree="fe.degree",
                        method="solver.method", rtol="solver.rtol")

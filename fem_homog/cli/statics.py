@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry
 from fem_homog.cli.cells import geometry_from_config
 from fem_homog.cli.driver import Config
 from fem_homog.cli.keys import config_keys
 from fem_homog.core.errors import require
-from fem_homog.fem.coefficients import as_phase_value, lame
+from fem_homog.fem.coefficients import PhaseValue, as_phase_value, lame
 from fem_homog.fem.petsc import METHODS
 from fem_homog.statics import darcy, epsilon_study
 from fem_homog.statics.effective import ConductivityPhases, ElasticPhases
@@ -61,11 +63,20 @@ def _check_solver(config: Config, degrees: tuple[int, ...], methods: tuple[str, 
     require(0 < solver["rtol"] < 1, f"solver.rtol must lie in (0, 1), got {solver['rtol']}")
 
 
+def symmetric_phase_value(value, dim: int, name: str) -> PhaseValue:
+    """:func:`~fem_homog.fem.coefficients.as_phase_value`, refusing a non-symmetric matrix (a conductivity is
+    symmetric; the README asks for it) instead of silently using it."""
+    checked = as_phase_value(value, dim, name)
+    require(np.ndim(checked) == 0 or np.allclose(checked, np.transpose(checked), rtol=0, atol=1e-12 * np.abs(
+        checked).max()), f"must be symmetric, got {np.asarray(value).tolist()}", argument=name)
+    return checked
+
+
 def conductivity_phases(material: dict, dim: int) -> ConductivityPhases:
-    """The ``matrix`` and ``inclusion`` conductivities of a ``[material]`` table (scalars or ``d × d``)."""
+    """The ``matrix`` and ``inclusion`` conductivities of a ``[material]`` table (scalars or symmetric ``d × d``)."""
     with config_keys("material"):
-        return ConductivityPhases(matrix=as_phase_value(material["matrix"], dim, "matrix"),
-                                  inclusion=as_phase_value(material["inclusion"], dim, "inclusion"))
+        return ConductivityPhases(matrix=symmetric_phase_value(material["matrix"], dim, "matrix"),
+                                  inclusion=symmetric_phase_value(material["inclusion"], dim, "inclusion"))
 
 
 def elastic_phases(material: dict) -> ElasticPhases:
@@ -119,6 +130,9 @@ def epsilon_setup(config: Config) -> EpsilonSetup:
         epsilon_study.check_study(N=study["N"], boundaries=boundaries, degree=config["fe"]["degree"])
     require(config["cell"]["dim"] == 2, "the ε-convergence study runs on the unit square (cell.dim = 2)")
     phases = conductivity_phases(config["material"], 2)
+    require(not np.array_equal(phases.matrix, phases.inclusion),
+            "material.matrix and material.inclusion must differ: with contrast 1 the medium is homogeneous, "
+            "u = u₀ = u₁ and there is no error to study")
     return EpsilonSetup(geometry=geometry_from_config(config["cell"]),
                         phases={MATRIX: phases.matrix, INCLUSION: phases.inclusion}, N=study["N"],
                         boundaries=boundaries, degree=config["fe"]["degree"])

@@ -1,1 +1,2 @@
-"""Core: errors users see, frequency units, timing and progress logging. Imports nothing else of the suite."""
+"""Core: errors users see, failures agreed on by every MPI rank, frequency units, timing and progress logging.
+Imports nothing else of the suite."""

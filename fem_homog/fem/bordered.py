@@ -1,15 +1,16 @@
 """Singular systems with a known null space, solved as bordered systems (theory.md §8.2).
 
 The HFH corrector operator ``A = A(Ω0)`` is singular: its null space is spanned by the eigenvectors
-``x_1 … x_m`` of the cluster. With ``B = [b_1 … b_m]`` (here ``b_q = M conj(x_q)``, the constraint
-``∫ conj(U_q) U_1 = 0``) the bordered system
+``x_1 … x_m`` of the cluster. With border columns ``B = [b_1 … b_m]`` and rows ``C = [c_1 … c_m]`` (the
+constraints ``c_q^T y = 0``; HFH uses ``∫ conj(U_q) U_1 = 0``) the bordered system
 
     [ A    B ] [ y ]   [ f ]
-    [ B^T  0 ] [ ℓ ] = [ 0 ]
+    [ C^T  0 ] [ ℓ ] = [ 0 ]
 
-is non-singular, and pairing its first row with ``x_q^T`` (``A`` is complex symmetric at zone edges, so
-``x_q^T A = 0``) shows ``ℓ = 0`` exactly when ``f`` is compatible. ``ℓ`` is returned as the *solvability
-multiplier*: its size measures how well the compatibility condition holds numerically.
+is non-singular when ``C^T x`` and ``Z^T B`` are (``Z`` the left null vectors: ``x_q`` for the complex
+symmetric ``A`` of zone edges, ``conj(x_q)`` for a Hermitian one), and pairing its first row with ``z_q^T``
+shows ``ℓ = 0`` exactly when ``f`` is compatible. ``ℓ`` is returned as the *solvability multiplier*: its size
+measures how well the compatibility condition holds numerically.
 
 The bordered matrix is an AIJ matrix with ``m`` extra rows and columns owned by the last rank; MUMPS factors it
 once for all right-hand sides.
@@ -26,7 +27,7 @@ from fem_homog.fem.petsc import direct_solver
 from petsc4py import PETSc
 
 
-def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:
+def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec], C: Sequence[PETSc.Vec]) -> PETSc.Mat:
     comm = A.getComm().tompi4py()
     m, N = len(B), A.getSize()[0]
     last = comm.rank == comm.size - 1
@@ -43,11 +44,12 @@ def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:
     for q in range(m):
         indices[indptr[1:] - m + q] = N + q
         values[indptr[1:] - m + q] = b_local[q]
-    b_global = comm.gather(b_local, root=comm.size - 1)
-    if last:  # the border rows: B^T, and an explicit zero block for a symmetric pattern
-        b_full = np.concatenate(b_global, axis=1)
+    c_local = np.array([c.getArray(readonly=True) for c in C]).reshape(m, n_local)
+    c_global = comm.gather(c_local, root=comm.size - 1)
+    if last:  # the border rows: C^T, and an explicit zero block for a symmetric pattern
+        c_full = np.concatenate(c_global, axis=1)
         border_cols = np.concatenate([np.arange(N + m)] * m).astype(PETSc.IntType)
-        border_vals = np.concatenate([np.concatenate([b_full[q], np.zeros(m)]) for q in range(m)])
+        border_vals = np.concatenate([np.concatenate([c_full[q], np.zeros(m)]) for q in range(m)])
         indptr = np.concatenate([indptr, indptr[-1] + (N + m) * np.arange(1, m + 1)])
         indices = np.concatenate([indices, border_cols])
         values = np.concatenate([values, border_vals.astype(PETSc.ScalarType)])
@@ -56,9 +58,10 @@ def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec]) -> PETSc.Mat:
                                  csr=(indptr.astype(PETSc.IntType), indices, values), comm=comm)
 
 
-def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec],
-                   rhs: Sequence[PETSc.Vec]) -> tuple[list[PETSc.Vec], np.ndarray]:
-    """Solve ``A y = f``, ``B^T y = 0`` for each ``f`` in ``rhs`` (one MUMPS factorization).
+def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec], rhs: Sequence[PETSc.Vec], *,
+                   rows: Sequence[PETSc.Vec] | None = None) -> tuple[list[PETSc.Vec], np.ndarray]:
+    """Solve ``A y + B ℓ = f``, ``C^T y = 0`` for each ``f`` in ``rhs`` (one MUMPS factorization); ``C`` is
+    ``rows``, by default ``B``.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec],
     """
     comm = A.getComm().tompi4py()
     m, last = len(B), comm.rank == comm.size - 1
-    K = _bordered_matrix(A, B)
+    K = _bordered_matrix(A, B, B if rows is None else rows)
     solver = direct_solver(K, prefix="bordered_", problem="bordered corrector system (is the eigenvector accurate?)")
     x, b = K.createVecs()
     n_local = A.getLocalSize()[0]

@@ -31,7 +31,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from fem_homog.cells.lattice import bloch_angles, translations
+from fem_homog.cells.lattice import bloch_angles, reciprocal, translations
 from fem_homog.core.errors import InputError, require_collective
 
 import dolfinx.fem
@@ -92,10 +92,10 @@ def _box_lattice(x: np.ndarray, comm: MPI.Comm, gdim: int) -> np.ndarray:
 
 def _boundary_nodes(x: np.ndarray, lattice: np.ndarray, comm: MPI.Comm, tol: float) -> np.ndarray:
     """Owned nodes on the boundary of the (convex) cell: those where ``x·t̂`` reaches its maximum over the mesh
-    for some lattice translation ``t`` (box faces and corners, hexagon edges and vertices). Geometric, so it
-    does not depend on how the mesh is partitioned (exterior facets of 1D meshes without ghost cells include
-    the boundaries between ranks)."""
-    directions = translations(lattice)
+    for some lattice or reciprocal-lattice translation ``t`` (box faces and corners, hexagon edges and vertices,
+    the faces of a parallelepiped, normal to the reciprocal vectors). Geometric, so it does not depend on how the
+    mesh is partitioned (exterior facets of 1D meshes without ghost cells include the boundaries between ranks)."""
+    directions = np.concatenate([translations(lattice), translations(reciprocal(lattice))])
     directions = directions / np.linalg.norm(directions, axis=1)[:, None]
     height = x @ directions.T
     local_top = height.max(axis=0) if len(x) else np.full(len(directions), -np.inf)
@@ -272,15 +272,21 @@ def extend(u_r: PETSc.Vec, P: PETSc.Mat, u: dolfinx.fem.Function) -> None:
 
 
 def restrict(u: PETSc.Vec, P: PETSc.Mat) -> PETSc.Vec:
-    """Reduced vector of a full vector for a periodic ``P``: each master gets the average of its copies,
-    ``(P^T P)^{-1} P^T u`` (``P^T P`` is diagonal with the multiplicities)."""
-    ones, multiplicity = P.createVecLeft(), P.createVecRight()
+    """Reduced vector of a (quasi-)periodic full vector ``u = P x``: ``x = (P^H P)^{-1} P^H u``.
+
+    ``P^H P`` is diagonal with the multiplicities (each full dof has one master with a weight of modulus 1), so
+    each master gets the average of its copies with the Bloch phases removed.
+    """
+    ones = P.createVecRight()
     ones.set(1.0)
-    P.multTranspose(ones, multiplicity)
-    u_r = P.createVecRight()
-    P.multTranspose(u, u_r)
-    u_r.pointwiseDivide(u_r, multiplicity)
-    return u_r
+    phases, multiplicity, x = P.createVecLeft(), P.createVecRight(), P.createVecRight()
+    P.mult(ones, phases)
+    P.multHermitian(phases, multiplicity)
+    P.multHermitian(u, x)
+    x.pointwiseDivide(x, multiplicity)
+    for v in (ones, phases, multiplicity):
+        v.destroy()
+    return x
 
 
 def constant_vectors(pmap: PeriodicMap, P: PETSc.Mat) -> list[PETSc.Vec]:

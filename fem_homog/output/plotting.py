@@ -8,6 +8,8 @@ from typing import Sequence
 
 import numpy as np
 
+from fem_homog.core.parallel import on_root
+
 import dolfinx.fem
 import dolfinx.plot
 
@@ -48,14 +50,20 @@ def nodal_values(u: dolfinx.fem.Function) -> np.ndarray:
 def plot_fields(functions: Sequence[dolfinx.fem.Function], titles: Sequence[str], path: Path,
                 clim: tuple[float, float] | None = None, cmap: str = "RdBu_r") -> Path | None:
     """Plot fields side by side (scalar: real part; vector: magnitude) into a PNG; returns the path on rank 0.
-    ``clim`` gives every panel the same colour range."""
+    ``clim`` gives every panel the same colour range. Collective: the fields are gathered on rank 0, which
+    draws them; a failure there is raised on every rank (:func:`~fem_homog.core.parallel.on_root`)."""
+    grids = [_gathered_grid(u, nodal_values(u)) for u in functions]
+    three_d = functions[0].function_space.mesh.geometry.dim == 3
+    comm = functions[0].function_space.mesh.comm
+    return on_root(comm, lambda: _draw(grids, titles, path, three_d=three_d, clim=clim, cmap=cmap), broadcast=False)
+
+
+def _draw(grids: list, titles: Sequence[str], path: Path, *, three_d: bool, clim: tuple[float, float] | None,
+          cmap: str) -> Path:
+    """Render gathered grids side by side into ``path`` (rank 0)."""
     import pyvista
 
     pyvista.OFF_SCREEN = True
-    grids = [_gathered_grid(u, nodal_values(u)) for u in functions]
-    if grids[0] is None:
-        return None
-    three_d = functions[0].function_space.mesh.geometry.dim == 3
     plotter = pyvista.Plotter(shape=(1, len(grids)), window_size=(420 * len(grids), 420), off_screen=True)
     for i, (grid, title) in enumerate(zip(grids, titles)):
         plotter.subplot(0, i)

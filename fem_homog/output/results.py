@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import resource
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from mpi4py import MPI
+
+from fem_homog.core.logging import log
+from fem_homog.core.parallel import on_root
 
 import dolfinx.fem
 import dolfinx.io
@@ -33,12 +37,34 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def finite_or_null(value: Any, where: str = "", bad: list[str] | None = None) -> Any:
+    """``value`` (plain JSON types) with every NaN or ±inf replaced by ``None``; their places are appended to
+    ``bad`` (``"a.b[2]"``)."""
+    if isinstance(value, dict):
+        return {k: finite_or_null(v, f"{where}.{k}" if where else str(k), bad) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_or_null(v, f"{where}[{i}]", bad) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        if bad is not None:
+            bad.append(where)
+        return None
+    return value
+
+
 def write_results(out: Path, results: dict[str, Any], comm: MPI.Comm = MPI.COMM_WORLD) -> Path:
-    """Write ``out/results.json`` from rank 0 and return its path."""
+    """Write ``out/results.json`` from rank 0 and return its path.
+
+    The file is strict JSON: a value that is not a finite number (NaN, ±inf) is written as ``null`` and reported
+    as a warning that lists where. A failure to write is raised on every rank
+    (:func:`~fem_homog.core.parallel.on_root`), so no rank waits for a rank that died.
+    """
     path = out / "results.json"
-    if comm.rank == 0:
-        path.write_text(json.dumps(jsonable(results), indent=2) + "\n")
-    comm.barrier()
+    bad: list[str] = []
+    data = finite_or_null(jsonable(results), bad=bad)
+    if bad:
+        log(f"  warning: {len(bad)} value(s) in results.json are not finite numbers, written as null: "
+            f"{', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}", comm)
+    on_root(comm, lambda: path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n"), broadcast=False)
     return path
 
 

@@ -6,12 +6,17 @@ branches keep their identity.
 
 A sweep (:func:`sweep_bands`) can write one file per k-point as soon as it is solved (``store``), so a killed
 sweep resumes where it stopped (``resume``), and can split the path into contiguous chunks solved at the same
-time by groups of MPI ranks (:class:`KGroups`); either way it returns the same :class:`BandDiagram`.
+time by groups of MPI ranks (:class:`KGroups`); either way it returns the same :class:`BandDiagram`. Each file
+holds the sweep's settings digest and its k, and a resume refuses files of other settings. Dispersive sweeps
+continue the bands from one k-point to the next (:mod:`fem_homog.photonics.continuation`) and fall back to the
+full solve where the continuation cannot certify its window.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +27,12 @@ from mpi4py import MPI
 from scipy.optimize import linear_sum_assignment
 
 from fem_homog.cells.lattice import check_k_in_zone, high_symmetry_points
-from fem_homog.core.errors import require
+from fem_homog.core.errors import InputError, SolverError, require
 from fem_homog.core.logging import log
 from fem_homog.core.units import TWO_PI, to_reduced
 from fem_homog.output.results import jsonable
 from fem_homog.photonics.bloch import BlochProblem, BlochSolution, Eigenpair
+from fem_homog.photonics.continuation import SAFETY, Bracket, continue_bands, full_bracket
 
 from petsc4py import PETSc
 
@@ -72,15 +78,23 @@ def k_path(path: str | Sequence[Sequence[float]], points_per_segment: int, dim: 
     return KPath(k=k, distance=np.concatenate([[0.0], np.cumsum(steps)]), labels=labels)
 
 
+CONTINUED_TOL = 1e-13
+"""TOAR tolerance of the continued solves, which skip the Newton refinement: tight enough that the frequencies
+equal the refined ones of the full solve to ~1e-11 (at 1e-10 an ill-conditioned pair differed by 2e-10);
+the solves are near their shift, so the extra iterations cost little."""
+
+
 # -- the modes at one k-point ------------------------------------------------------------------------------
 def merge(found: list, new: list, rtol: float = 1e-7) -> list:
     """Add the pairs of a new solve (another target) to those found before, without counting a frequency
     twice: of each group of equal frequencies, keep as many as the solve that saw most of them (degenerate
-    bands stay degenerate)."""
+    bands stay degenerate). Equal means within ``rtol`` of the largest frequency of both lists (so the Γ zero
+    mode of two solves, at round-off from 0, is one mode)."""
     merged = list(found)
+    tol = rtol * max([abs(q.omega) for q in [*found, *new]] + [0.0])
     for p in new:
-        same_new = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in new)
-        same_old = sum(abs(q.omega - p.omega) <= rtol * abs(p.omega) for q in merged)
+        same_new = sum(abs(q.omega - p.omega) <= tol for q in new)
+        same_old = sum(abs(q.omega - p.omega) <= tol for q in merged)
         if same_old < same_new:
             merged.append(p)
     return sorted(merged, key=lambda p: p.omega.real)
@@ -145,8 +159,10 @@ class KPointBands:
     """What a sweep found at one k-point of the path: the physical frequencies ``omega`` in units of 2πc/a
     (increasing real part), their residuals and filter counts, and ``previous_band[j]``, the band at the
     previous k-point that band ``j`` continues (``-1``: a new band), and ``missing``, how many of the requested
-    bands were not found there. One per-k file of a sweep's ``store``; ``missing`` is written only when it is not
-    0, so complete points keep the earlier format and files without it load as 0."""
+    bands were not found there, and ``method``: ``"full"`` (:func:`collect_modes`) or ``"continued"``
+    (:func:`~fem_homog.photonics.continuation.continue_bands`) with its number of eigensolves ``solves``.
+    One per-k file of a sweep's ``store``, with the
+    sweep's ``settings`` digest; ``missing`` is written only when it is not 0."""
 
     index: int
     k: np.ndarray
@@ -156,17 +172,22 @@ class KPointBands:
     previous_band: list[int]
     seconds: float
     missing: int = 0
+    method: str = "full"
+    settings: str = ""
+    solves: int = 1
 
     def to_dict(self) -> dict:
         out = {"index": self.index, "k": self.k, "omega": self.omega, "residual": self.residual,
-               "filtered": self.filtered, "previous_band": self.previous_band, "seconds": self.seconds}
+               "filtered": self.filtered, "previous_band": self.previous_band, "seconds": self.seconds,
+               "method": self.method, "solves": self.solves, "settings": self.settings}
         return jsonable({**out, "missing": self.missing} if self.missing else out)
 
     @classmethod
     def from_dict(cls, data: dict) -> KPointBands:
         return cls(index=data["index"], k=np.asarray(data["k"]), omega=[complex(*w) for w in data["omega"]],
                    residual=data["residual"], filtered=data["filtered"], previous_band=data["previous_band"],
-                   seconds=data["seconds"], missing=int(data.get("missing", 0)))
+                   seconds=data["seconds"], missing=int(data.get("missing", 0)), method=data.get("method", "full"),
+                   settings=data.get("settings", ""), solves=int(data.get("solves", 1)))
 
 
 def connected_bands(points: Sequence[KPointBands]) -> list[list[complex | None]]:
@@ -223,7 +244,9 @@ class BandDiagram:
                 "filtered": [p.filtered for p in self.points], **missing, "bands": self.bands,
                 "dofs": self.dofs,
                 "ranks": self.ranks, "k_groups": self.k_groups,
-                "timings": {"per_k_point": [p.seconds for p in self.points]}}
+                "timings": {"per_k_point": [p.seconds for p in self.points],
+                            "method": [p.method for p in self.points],
+                            "solves": [p.solves for p in self.points]}}
 
 
 @dataclass(frozen=True)
@@ -252,8 +275,10 @@ class KGroups:
     def chunks(self, n: int) -> list[list[int]]:
         """Contiguous chunks of a path of ``n`` points, one per group; every chunk after the first starts with
         the previous chunk's last point (its *link*: solved again only to connect the bands across the
-        boundary)."""
-        bounds = np.linspace(0, n, self.count + 1).round().astype(int)
+        boundary). The chunks hold equal numbers of solves, links included: each chunk starts with one full
+        solve and continues from it (a chunk with a link gets one new point less)."""
+        solves = np.linspace(0, n + self.count - 1, self.count + 1).round().astype(int)
+        bounds = [0] + [min(b - j + 1, n) for j, b in enumerate(solves) if j > 0]
         return [list(range(max(lo - 1, 0), hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
@@ -262,43 +287,145 @@ def k_file(store: Path, index: int) -> Path:
     return store / f"k_{index:04d}.json"
 
 
+def settings_digest(settings: dict) -> str:
+    """A short digest of everything that determines a sweep's k-points and modes (config tables as given)."""
+    return hashlib.sha256(json.dumps(jsonable(settings), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename (a killed run never leaves half a file); an
+    I/O error is an :class:`InputError` (the other k-groups learn of it, :func:`_agree_on_failure`)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise InputError(f"cannot write the k-point file {path}: {err}") from None
+
+
+def _check_stored(store: Path, path: KPath, digest: str) -> str | None:
+    """Why the k-point files in ``store`` cannot be resumed with these settings (None: they can)."""
+    for file in sorted(store.glob("k_*.json")):
+        try:
+            point = KPointBands.from_dict(json.loads(file.read_text()))
+        except (ValueError, KeyError, TypeError) as err:
+            return f"k-point file {file} is truncated or corrupt ({type(err).__name__}); delete it to solve it again"
+        if point.settings != digest:
+            return (f"--resume: {file} was written with other settings (mesh, material, path, bands, ...); "
+                    f"use another --out or run without --resume")
+        if not (0 <= point.index < len(path.k)) or file != k_file(store, point.index) or \
+                not np.allclose(point.k, path.k[point.index], atol=1e-12):
+            return f"--resume: {file} holds k = {np.round(point.k, 6).tolist()}, not a point of this path"
+    return None
+
+
 def sweep_bands(problem: BlochProblem, path: KPath, *, num_bands: int, target: float = 0.0, max_targets: int = 4,
-                store: Path | None = None, resume: bool = False, groups: KGroups | None = None) -> BandDiagram:
+                store: Path | None = None, resume: bool = False, groups: KGroups | None = None,
+                settings: dict | None = None, continuation: bool = True) -> BandDiagram:
     """The ``num_bands`` lowest physical bands at or above ``target`` (Ω units) at every point of ``path``,
     connected by eigenvector overlap (theory.md §5.2; :func:`collect_modes` with ``max_targets`` solves).
     A k-point where fewer bands were found gets a warning line and its ``missing`` count
     (:attr:`BandDiagram.missing`); the caller decides whether that is an error.
 
-    ``store``: a folder that gets one file per k-point (:class:`KPointBands`) as soon as it is solved (stale
-    files are removed first); with ``resume``, points whose file exists are not solved again. ``groups``:
-    ``problem`` lives on this rank's group communicator and every group solves its chunk of the path. Every
-    rank returns the whole diagram.
+    ``store``: a folder that gets one file per k-point (:class:`KPointBands`, written atomically) as soon as it
+    is solved (stale files are removed first); with ``resume``, points whose file exists are not solved again,
+    and files written with other ``settings`` (a dict of everything that determines the modes, digested by
+    :func:`settings_digest`), for another k or truncated are an :class:`InputError` on every rank.
+    ``groups``: ``problem`` lives on this rank's group communicator and every group solves its chunk of the
+    path; a failure in one group ends every rank with its message (never a rank left waiting). Every rank
+    returns the whole diagram. ``continuation``: continue dispersive bands from the previous k-point
+    (:mod:`~fem_homog.photonics.continuation`); False solves every k-point in full.
     """
     require(num_bands >= 1, f"must be >= 1, got {num_bands}", argument="num_bands")
+    limit = problem.unit_mass().getSize()[0]
+    require(num_bands <= limit, f"must be <= {limit}, the number of modes this discretization has (its reduced "
+                                f"dofs), got {num_bands}", argument="num_bands")
     require(max_targets >= 1, f"must be >= 1, got {max_targets}", argument="max_targets")
     require(store is not None or not resume, "needs a store folder to resume from", argument="resume")
     groups = groups or KGroups.single(problem.mesh.comm)
+    digest = settings_digest(settings or {})
     if store is not None:
-        _prepare(store, resume, groups.world)
+        _prepare(store, resume, groups.world, path, digest)
     indices = groups.chunks(len(path.k))[groups.index]
-    solved = _sweep_chunk(problem, path, indices, store, resume, num_bands=num_bands, target=target,
-                          max_targets=max_targets)
+    try:
+        solved, failure = _sweep_chunk(problem, path, indices, store, resume, num_bands=num_bands, target=target,
+                                       max_targets=max_targets, digest=digest, continuation=continuation), None
+    except (InputError, SolverError) as err:
+        solved, failure = [], err
+    _agree_on_failure(groups, failure)
     points = _collect(groups.world, solved, len(path.k), store)
     return BandDiagram(path, points, dofs=problem.V.dofmap.index_map.size_global, ranks=groups.world.size,
                        k_groups=groups.count)
 
 
-def _prepare(store: Path, resume: bool, world: MPI.Comm) -> None:
+def _prepare(store: Path, resume: bool, world: MPI.Comm, path: KPath, digest: str) -> None:
+    """Create ``store``; remove stale files, or (``resume``) check them, on rank 0; every rank gets the verdict."""
+    problem = None
     if world.rank == 0:
-        store.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            for stale in store.glob("k_*.json"):
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+            for stale in store.glob("k_*.json*") if not resume else store.glob("k_*.json.tmp"):
                 stale.unlink()
-    world.barrier()
+            problem = _check_stored(store, path, digest) if resume else None
+        except OSError as err:
+            problem = f"cannot use the k-point folder {store}: {err}"
+    problem = world.bcast(problem)
+    if problem is not None:
+        raise InputError(problem)
+
+
+def _agree_on_failure(groups: KGroups, failure: Exception | None) -> None:
+    """Raise on every rank of the world if any k-group failed (before the collectives that would wait for it)."""
+    reports = groups.world.allgather(None if failure is None else (type(failure).__name__, str(failure)))
+    first = next((r for r in reports if r is not None), None)
+    if failure is not None:
+        raise failure
+    if first is not None:
+        kind = InputError if first[0] == "InputError" else SolverError
+        raise kind(first[1])
+
+
+@dataclass
+class _Modes:
+    """The bands at one k-point, how they were found and the bracket they leave for the next one."""
+
+    pairs: list[Eigenpair]
+    filtered: dict[str, int]
+    method: str
+    bracket: Bracket | None = None
+    solves: int = 1
+
+
+def _modes_at(problem: BlochProblem, k: np.ndarray, previous: _Modes | None, step: float, *, num_bands: int,
+              target: float, max_targets: int, continuation: bool) -> _Modes:
+    """The bands at ``k``: continued from the ``previous`` k-point (``step = |Δk|`` away; dispersive media with
+    ``continuation``) when that is certified, else the full solve (:func:`collect_modes`); ``solves`` counts
+    every eigensolve made here (those of a continuation that failed included)."""
+    velocity, tried = problem.velocity_bound(), []
+
+    def continued_solve(nev: int, shift: float) -> BlochSolution:
+        tried.append(shift)
+        return problem.solve(k, nev=nev, target=shift, tol=CONTINUED_TOL, refine=False)
+
+    if continuation and velocity is not None and previous is not None:
+        continued = continue_bands(continued_solve, previous.pairs, previous.bracket, wanted=num_bands,
+                                   target=target, step=SAFETY * velocity * step)
+        if continued is not None:
+            return _Modes(continued.pairs, continued.filtered, "continued", continued.bracket, len(tried))
+    full: list[BlochSolution] = []
+
+    def solve(nev: int, shift: float) -> BlochSolution:
+        full.append(problem.solve(k, nev=nev, target=shift))
+        return full[-1]
+
+    pairs, filtered = collect_modes(solve, num_bands, target, max_targets)
+    bracket = full_bracket(full[0], target, pairs) if len(full) == 1 else None
+    return _Modes(pairs, filtered, "full", bracket, len(tried) + len(full))
 
 
 def _sweep_chunk(problem: BlochProblem, path: KPath, indices: list[int], store: Path | None, resume: bool, *,
-                 num_bands: int, target: float, max_targets: int) -> list[KPointBands]:
+                 num_bands: int, target: float, max_targets: int, digest: str,
+                 continuation: bool) -> list[KPointBands]:
     """Solve the k-points ``indices`` in order, writing each point's file as soon as it is done; returns the
     points (on the group's rank 0; empty elsewhere).
 
@@ -317,22 +444,25 @@ def _sweep_chunk(problem: BlochProblem, path: KPath, indices: list[int], store: 
     for position in range(max(first_new - 1, 0), len(indices)):
         i = indices[position]
         start = time.perf_counter()
-        pairs, filtered = collect_modes(lambda nev, tgt: problem.solve(path.k[i], nev=nev, target=tgt), num_bands,
-                                        target, max_targets)
+        step = float(np.linalg.norm(path.k[i] - path.k[indices[position - 1]])) if position > 0 else 0.0
+        modes = _modes_at(problem, path.k[i], previous, step, num_bands=num_bands, target=target,
+                          max_targets=max_targets, continuation=continuation)
+        pairs, filtered, method = modes.pairs, modes.filtered, modes.method
         seconds = time.perf_counter() - start
-        perm = connect(overlap(problem.unit_mass(), previous, pairs)) if previous else np.arange(len(pairs))
-        previous = pairs
+        perm = connect(overlap(problem.unit_mass(), previous.pairs, pairs)) if previous else np.arange(len(pairs))
+        previous = modes
         if position < first_new or comm.rank != 0:
             continue
         point = KPointBands(index=i, k=path.k[i], omega=[complex(to_reduced(p.omega)) for p in pairs],
                             residual=[p.residual for p in pairs], filtered=filtered,
                             previous_band=[int(p) for p in perm], seconds=seconds,
-                            missing=num_bands - len(pairs))
+                            missing=num_bands - len(pairs), method=method, settings=digest, solves=modes.solves)
         if store is not None:
-            k_file(store, i).write_text(json.dumps(point.to_dict()))
+            _write_atomically(k_file(store, i), json.dumps(point.to_dict()))
         solved.append(point)
         values = ", ".join(f"{w.real:.5f}" for w in point.omega)
-        log(f"  k {i + 1}/{len(path.k)} {np.round(path.k[i], 4).tolist()}: {values}  ({seconds:.2f} s)", comm)
+        log(f"  k {i + 1}/{len(path.k)} {np.round(path.k[i], 4).tolist()}: {values}  ({seconds:.2f} s, {method})",
+            comm)
         if point.missing:
             log(f"  warning: k {i + 1}/{len(path.k)} {np.round(path.k[i], 4).tolist()}: {point.missing} of "
                 f"{num_bands} bands missing (found {len(pairs)} in {max_targets} solve(s))", comm)

@@ -80,6 +80,9 @@ class BlochSolution:
     k: np.ndarray
     pairs: list[Eigenpair]
     filtered: dict[str, int]
+    certified_radius: float = 0.0
+    """Every eigenvalue in the passive region closer than this to the solve's target is among ``pairs`` or
+    ``filtered`` (the distance of the ``nev``-th nearest converged eigenvalue; 0: no such guarantee)."""
 
     @property
     def omegas(self) -> np.ndarray:
@@ -155,16 +158,16 @@ def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: floa
 
 
 def _pep_pairs(ops: Sequence[PETSc.Mat], physical: PETSc.Mat, n_local: int | None, *, nev: int, target: float,
-               tol: float) -> RawPairs:
+               tol: float, refine: bool = True) -> RawPairs:
     """Eigenpairs of ``Σ_j Ω^j A_j`` in the passive region, with their vectors cut to the first ``n_local`` rows
     (the physical block of a linearization; None: all of them) in vectors laid out like ``physical``'s columns.
 
     Only Re Ω > 0, Im Ω ≤ 0 (passive media) counts towards nev: the multiplier roots at −iΓ and the mirror
-    images −conj(Ω) would otherwise crowd out the physical frequencies near the target. Each pair gets a Newton
-    refinement (HFH needs accurate vectors).
+    images −conj(Ω) would otherwise crowd out the physical frequencies near the target. With ``refine`` each pair
+    gets a Newton refinement (HFH needs accurate vectors; one factorization per pair).
     """
     with petsc.polynomial_eigensolver(ops, nev=nev, target=target, tol=tol, region=PASSIVE_REGION,
-                                      refine=True) as pep:
+                                      refine=refine) as pep:
         pep.solve()
         if pep.getConvergedReason() < 0:
             raise SolverError(f"the polynomial eigenproblem did not converge (SLEPc reason "
@@ -200,6 +203,8 @@ class BlochProblem:
 
     Attributes
     ----------
+    cell
+        The cell mesh (its geometry gives the cell's point group, :mod:`fem_homog.cells.symmetry`).
     V, k, indicators
         The Lagrange space, the shift constant of the stiffness forms and the phase indicator functions.
     pmap, P
@@ -214,7 +219,7 @@ class BlochProblem:
     def __init__(self, cell: CellMesh, phases: Sequence[Phase], *, polarization: str = "TM", degree: int = 2):
         check_polarization(polarization)
         mesh, cell_tags = cell.mesh, cell.cell_tags
-        self.mesh, self.phases, self.polarization = mesh, list(phases), polarization
+        self.cell, self.mesh, self.phases, self.polarization = cell, mesh, list(phases), polarization
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
         self.k = dolfinx.fem.Constant(mesh, np.zeros(mesh.geometry.dim, dtype=PETSc.ScalarType))
         self._stiffness, self._mass, self.indicators = [], [], []
@@ -228,8 +233,8 @@ class BlochProblem:
         self.slots: list[SlotPolynomials] = [slot_polynomials(p, polarization) for p in self.phases]
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
-        inverted, self._rho_models = zip(*(slot_pair(p.eps, p.mu_r, polarization) for p in self.phases))
-        self.auxiliary = self.dispersive and pep_auxiliary.applies(list(inverted), list(self._rho_models))
+        self._mu_models, self._rho_models = zip(*(slot_pair(p.eps, p.mu_r, polarization) for p in self.phases))
+        self.auxiliary = self.dispersive and pep_auxiliary.applies(list(self._mu_models), list(self._rho_models))
         self.mass = [self.reduce(form) for form in self._mass]
         self._unit_mass = linear_combination([1.0] * len(self.mass), self.mass)
 
@@ -295,28 +300,49 @@ class BlochProblem:
             scale += abs(mu) * Ks.norm() + abs(beta) * Ms.norm()
         return y.norm() / (scale * x.norm())
 
+    def velocity_bound(self) -> float | None:
+        """A bound on ``|dΩ/dk|`` of the bands (units of c) when the ``μ``-slots are constant and positive and the
+        ``ρ``-slots are Drude/Lorentz with ``ε_∞ > 0`` (TM with ε(Ω), TE with μ_r(Ω)): ``√(max μ_s / min ε_∞,s)``.
+        Hellmann–Feynman on the lossless problem, ``dΩ/dk = Σ μ_s x^H ∂_k K_s x / Σ x^H ∂_Ω(Ω²ρ_s) M_s x``, with
+        ``|x^H ∂_k K_s x| ≤ 2 √(x^H K_s x) ‖x‖_{M_s}`` (the shifted form), Cauchy–Schwarz and
+        ``∂_Ω(Ω²ρ_s) ≥ 2Ω max(ε_∞,s, ρ_s)`` (Drude terms, Lorentz terms with Δε ≥ 0); losses move it at first order in
+        Γ. None when this does not apply."""
+        if not all(m.is_constant for m in self._mu_models) or any(d < 0 for m in self._rho_models
+                                                                   for d, _, _ in m.lorentz):
+            return None
+        mu = [s.mu(1.0).real for s in self.slots]
+        rho_inf = [m.eps_inf for m in self._rho_models]
+        if min(mu) <= 0 or min(rho_inf) <= 0:
+            return None
+        return float(np.sqrt(max(mu) / min(rho_inf)))
+
     def unit_mass(self) -> PETSc.Mat:
         """``Σ_s M_s``: the L² Gram matrix of the reduced space (for overlaps of eigenvectors)."""
         return self._unit_mass
 
     # -- solvers -----------------------------------------------------------------------------------------
     def solve(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0, tol: float = 1e-10,
-              residual_tol: float = 1e-6) -> BlochSolution:
-        """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``."""
+              residual_tol: float = 1e-6, refine: bool = True) -> BlochSolution:
+        """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``;
+        ``refine``: Newton refinement of dispersive pairs (:func:`_pep_pairs`)."""
         K = self.stiffness(k)
-        solution = self.eigenpairs(k, K, self.mass, nev=nev, target=target, tol=tol, residual_tol=residual_tol)
+        solution = self.eigenpairs(k, K, self.mass, nev=nev, target=target, tol=tol, residual_tol=residual_tol,
+                                   refine=refine)
         for A in K:
             A.destroy()
         return solution
 
     def eigenpairs(self, k: Sequence[float], K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat], *, nev: int = 6,
-                   target: float = 0.0, tol: float = 1e-10, residual_tol: float = 1e-6) -> BlochSolution:
+                   target: float = 0.0, tol: float = 1e-10, residual_tol: float = 1e-6,
+                   refine: bool = True) -> BlochSolution:
         """Physical eigenpairs of ``Σ_s μ_s(Ω) K_s − Ω² ρ_s(Ω) M_s`` for given reduced operators (shifted
         periodic ones from :meth:`stiffness`, or quasi-periodic ones): EPS for constant media, PEP otherwise."""
-        raw = self._raw_pairs(K, M, nev=nev, target=target, tol=tol)
+        raw = self._raw_pairs(K, M, nev=nev, target=target, tol=tol, refine=refine)
         pairs, filtered = filter_eigenpairs(raw, dispersive=self.dispersive, Q=self.Q, residual_tol=residual_tol,
                                             residual=lambda omega, x: self.residual(omega, x, K, M))
-        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered)
+        distances = sorted(abs(omega - target) for omega, _ in raw)
+        radius = distances[nev - 1] if self.dispersive and len(distances) >= nev else 0.0
+        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs, filtered=filtered, certified_radius=radius)
 
     def solve_quasi_periodic(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0,
                              tol: float = 1e-10) -> BlochSolution:
@@ -329,7 +355,7 @@ class BlochProblem:
         return solution
 
     def _raw_pairs(self, K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat], *, nev: int, target: float,
-                   tol: float) -> RawPairs:
+                   tol: float, refine: bool = True) -> RawPairs:
         """All converged pairs of the eigensolver this medium needs, before filtering."""
         if not self.dispersive:
             mu, rho = zip(*(s.static_values for s in self.slots))
@@ -338,7 +364,7 @@ class BlochProblem:
             out = _eps_pairs(A, B, nev=nev, target=target, tol=tol)
         else:
             ops, n_local = self._pep_operators_for_solve(K, M)
-            out = _pep_pairs(ops, K[0], n_local, nev=nev, target=target, tol=tol)
+            out = _pep_pairs(ops, K[0], n_local, nev=nev, target=target, tol=tol, refine=refine)
         for A in ops:
             A.destroy()
         return out

@@ -8,9 +8,11 @@ mixed signs – *hyperbolic* (a saddle: X- or +-shaped emission along the charac
 
 from __future__ import annotations
 
-import itertools
+from typing import Sequence
 
 import numpy as np
+
+from fem_homog.cells.symmetry import equivalent, lattice_operations
 
 
 def classify(T: np.ndarray, parabolic_tol: float = 0.05) -> dict:
@@ -53,32 +55,19 @@ def classify(T: np.ndarray, parabolic_tol: float = 0.05) -> dict:
     return out
 
 
-def _lattice_symmetries(d: int) -> list[np.ndarray]:
-    """The signed permutation matrices: the point group of the square/cubic lattice."""
-    mats = []
-    for perm in itertools.permutations(range(d)):
-        for signs in itertools.product((1, -1), repeat=d):
-            R = np.zeros((d, d))
-            R[np.arange(d), perm] = signs
-            mats.append(R)
-    return mats
-
-
-def star(k0: np.ndarray, T: np.ndarray | None, lattice: np.ndarray) -> list[dict]:
-    """The star of ``k0``: its distinct images under the square/cubic point group (modulo reciprocal lattice
-    vectors), each with its tensor ``R T R^T`` and the symmetry ``R`` (theory.md §8.6: X and Y on a square
-    lattice; the image mode is ``U0(R^T (y − c) + c)`` about the cell centre ``c``). Assumes the
-    crystal has the lattice's full symmetry; for rectangular and hexagonal cells only ``k0`` is returned."""
+def star(k0: np.ndarray, T: np.ndarray | None, lattice: np.ndarray,
+         group: Sequence[np.ndarray] | None = None) -> list[dict]:
+    """The star of ``k0``: its distinct images ``R k0`` (modulo reciprocal lattice vectors) under the cell's
+    point group ``group`` (:func:`~fem_homog.cells.symmetry.point_group`), each with its tensor ``R T R^T`` and
+    the operation ``R`` (theory.md §8.6: X and Y on a square lattice when the cell has the lattice's symmetry,
+    X alone for a rotated ellipse; the image mode is ``U0(R^T (y − c) + c)`` about the cell centre ``c``).
+    Without ``group`` the lattice's full point group is assumed, which is right only for cells that have it."""
     k0 = np.asarray(k0, dtype=float)
-    lengths = np.diag(lattice)
-    if not (np.allclose(lattice, np.diag(lengths)) and np.allclose(lengths, lengths[0])):
-        return [{"k": k0.tolist(), "T": None if T is None else T, "R": np.eye(len(k0))}]
-    period = 2 * np.pi / lengths[0]
     points: list[dict] = []
-    for R in _lattice_symmetries(len(k0)):
+    for R in (lattice_operations(lattice) if group is None else group):
         k = R @ k0
-        k = k - period * np.round(k / period)
-        k[np.isclose(k, -period / 2)] = period / 2  # −π ≡ π
-        if not any(np.allclose(k, p["k"]) for p in points):
-            points.append({"k": k.tolist(), "T": None if T is None else R @ T @ R.T, "R": R})
+        if not any(equivalent(k, p["k"], lattice) for p in points):
+            points.append({"k": k, "T": None if T is None else R @ T @ R.T, "R": R})
+    for p in points:
+        p["k"] = p["k"].tolist()
     return points

@@ -10,7 +10,8 @@
 * :func:`envelope_closed_form` — the closed forms of theory.md §8 for ``T = τ T̂`` (``T̂`` real SPD), with the
   branch rule ``Im κ > 0`` (limiting absorption).
 * :func:`reconstruct` (``u ≈ Σ_star f U₀``), :func:`demodulate` (cellwise envelope of a full-wave field) and
-  the comparison metrics :func:`relative_l2_error`, :func:`pattern_correlation`, :func:`envelope_error`,
+  the comparison metrics :func:`relative_l2_error`, :func:`pattern_correlation`, :func:`amplitude_factor`,
+  :func:`envelope_error`,
   :func:`interior_indicator`, :func:`diagonal_to_axis_ratio`.
 
 Coordinates are in periods (the crystal occupies ``[0, n₁L₁] × [0, n₂L₂]``, see :mod:`fem_homog.cells.crystal_mesh`).
@@ -197,16 +198,23 @@ def _outgoing_sqrt(z: complex) -> complex:
 
 def reconstruct(V: dolfinx.fem.FunctionSpace, terms: Sequence[tuple[dolfinx.fem.Function, dolfinx.fem.Function,
                                                                      Sequence[float]]],
-                lengths: Sequence[float] | None = None) -> dolfinx.fem.Function:
+                lengths: Sequence[float] | None = None,
+                within: tuple[np.ndarray, np.ndarray] | None = None) -> dolfinx.fem.Function:
     """``u_HFH = Σ_s f⁽ˢ⁾ U₀⁽ˢ⁾`` on the Lagrange space ``V`` (theory.md §9, HFH reconstruction).
 
     ``terms`` holds, per star point, the envelope ``f`` (functions on one mesh covering ``V``'s, e.g. the
-    macro domain), the cell function ``U₀`` (on the unit cell ``[0, L]``) and its Bloch wave vector ``k₀``.
-    Collective. The cost is dominated by locating ``V``'s nodes in the envelopes' mesh (done once).
+    macro domain, or covering the box ``within = (lower, upper)``, outside which ``u_HFH = 0``), the cell
+    function ``U₀`` (on the unit cell ``[0, L]``) and its Bloch wave vector ``k₀``. Collective. The cost is
+    dominated by locating ``V``'s nodes in the envelopes' mesh (done once).
     """
     def values(x: np.ndarray) -> np.ndarray:
-        envelopes = point_values([f for f, _, _ in terms], x)
-        return sum(f * bloch_values(U0, x, k0, lengths) for f, (_, U0, k0) in zip(envelopes, terms))
+        d = len(terms[0][2])
+        inside = (np.ones(len(x), dtype=bool) if within is None
+                  else np.all((x[:, :d] >= within[0] - 1e-12) & (x[:, :d] <= within[1] + 1e-12), axis=1))
+        u = np.zeros(len(x), dtype=complex)
+        envelopes = point_values([f for f, _, _ in terms], x[inside])
+        u[inside] = sum(f * bloch_values(U0, x[inside], k0, lengths) for f, (_, U0, k0) in zip(envelopes, terms))
+        return u
 
     u = interpolate_values(V, values)
     u.name = "u_hfh"
@@ -290,6 +298,15 @@ def pattern_correlation(u: dolfinx.fem.Function, v: dolfinx.fem.Function, indica
     return float(inner / np.sqrt(norms[0] * norms[1]))
 
 
+def amplitude_factor(u: dolfinx.fem.Function, model: dolfinx.fem.Function, indicator: dolfinx.fem.Function) -> complex:
+    """The complex factor ``c = (u, v)/(v, v)`` that best fits ``c v ≈ u`` in ``L²`` over the region marked by
+    ``indicator`` (``v`` the ``model``): 1 when the model's amplitude and phase are right."""
+    comm = u.function_space.mesh.comm
+    norm = integrate(indicator * ufl.inner(model, model) * ufl.dx, comm).real
+    require(norm > 0.0, "the model field vanishes on the comparison region")
+    return complex(integrate(indicator * ufl.inner(u, model) * ufl.dx, comm) / norm)
+
+
 def envelope_error(u: dolfinx.fem.Function, f: dolfinx.fem.Function, U0: dolfinx.fem.Function,
                    k0: Sequence[float], crystal: CrystalMesh, source: Sequence[float] | None = None, *,
                    edge_band: float = 2.0) -> float:
@@ -297,12 +314,19 @@ def envelope_error(u: dolfinx.fem.Function, f: dolfinx.fem.Function, U0: dolfinx
     (:func:`demodulate`, theory.md §9 metric 2) at the centres of the interior cells: at least ``edge_band``
     from the crystal edge and, if a ``source`` is given, farther than ``edge_band`` from it."""
     centres, f_h = demodulate(u, U0, k0, crystal)
-    near = (np.zeros(len(centres), dtype=bool) if source is None
-            else np.linalg.norm(centres - np.asarray(source, dtype=float), axis=1) <= edge_band)
-    keep = ~near & np.all(
-        (centres > crystal.crystal_lower + edge_band) & (centres < crystal.crystal_upper - edge_band), axis=1)
+    keep = comparison_cells(centres, crystal.crystal_lower, crystal.crystal_upper, source, edge_band=edge_band)
+    require(bool(keep.any()), f"no crystal cell lies farther than {edge_band:g} cells from the edge and the source")
     f_c = point_values(f, centres[keep])
     return float(np.linalg.norm(f_h[keep] - f_c) / np.linalg.norm(f_h[keep]))
+
+
+def comparison_cells(centres: np.ndarray, lower: np.ndarray, upper: np.ndarray, source: Sequence[float] | None,
+                     *, edge_band: float = 2.0) -> np.ndarray:
+    """Mask of the cell ``centres`` that :func:`envelope_error` compares: farther than ``edge_band`` from the
+    crystal ``[lower, upper]``'s edge and, if a ``source`` is given, from it."""
+    near = (np.zeros(len(centres), dtype=bool) if source is None
+            else np.linalg.norm(centres - np.asarray(source, dtype=float), axis=1) <= edge_band)
+    return ~near & np.all((centres > lower + edge_band) & (centres < upper - edge_band), axis=1)
 
 
 def diagonal_to_axis_ratio(u: dolfinx.fem.Function, centre: Sequence[float], *, r_min: float, r_max: float,

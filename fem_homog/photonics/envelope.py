@@ -35,12 +35,13 @@ from fem_homog.output.results import jsonable, peak_memory_mb
 from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.classification import classify, star
 from fem_homog.photonics.crystal import (
+    amplitude_factor,
+    comparison_cells,
     diagonal_to_axis_ratio,
     envelope_error,
     interior_indicator,
     pattern_correlation,
     reconstruct,
-    region_indicator,
     relative_l2_error,
     solve_envelope,
     solve_full_wave,
@@ -103,9 +104,15 @@ class CrystalSource:
         return PointSources(offset + n, np.exp(-1j * n @ k0))
 
 
+MINIMUM_CELLS = {"point": 8, "periodic": 5}
+"""Cells per axis the comparison needs: :data:`EDGE_BAND` at each edge, and for a point source a disc of
+:data:`EDGE_BAND` around it and the annulus ``EDGE_BAND ≤ r ≤ n/2 − 1`` of the directionality."""
+
+
 def check_crystal(counts: Sequence[int], source: CrystalSource) -> None:
-    """The comparison needs at least 5 cells per axis (the metrics leave out :data:`EDGE_BAND` cells at each
-    edge) and the source inside the crystal ``[0, n₁] × [0, n₂]``.
+    """The comparison needs :data:`MINIMUM_CELLS` per axis, the source inside the crystal
+    ``[0, n₁] × [0, n₂]`` and at least one cell farther than :data:`EDGE_BAND` from the edge (and from a point
+    source) for the envelope error. Checked before any solve.
 
     Raises
     ------
@@ -113,12 +120,20 @@ def check_crystal(counts: Sequence[int], source: CrystalSource) -> None:
         Naming ``counts`` or ``position``.
     """
     require(len(counts) == 2, f"must be the two cell counts of a 2D crystal, got {list(counts)}", argument="counts")
-    require(min(counts) >= 5, f"{{argument}} must be >= 5 (the comparison skips 2 cells at the edges), got "
-                              f"{counts[0]} × {counts[1]}", argument="counts")
+    minimum = MINIMUM_CELLS[source.kind]
+    around = " and a disc of 2 cells around the source" if not source.periodic else ""
+    require(min(counts) >= minimum, f"{{argument}} must be >= {minimum} for a {source.kind} source (the "
+                                    f"comparison leaves out 2 cells at the edges{around}), got "
+                                    f"{counts[0]} × {counts[1]}", argument="counts")
     x = source.position
     require(len(x) == 2 and 0 < x[0] < counts[0] and 0 < x[1] < counts[1],
             f"{{argument}} {list(x)} must lie inside the crystal [0, {counts[0]}] × [0, {counts[1]}]",
             argument="position")
+    index = np.stack(np.meshgrid(*[np.arange(n) for n in counts], indexing="ij"), axis=-1).reshape(-1, 2)
+    kept = comparison_cells(index + 0.5, np.zeros(2), np.asarray(counts, dtype=float),
+                            None if source.periodic else x, edge_band=EDGE_BAND)
+    require(bool(kept.any()), f"no crystal cell lies farther than {EDGE_BAND:g} cells from both the edge and the "
+                              f"source at {list(x)}: move {{argument}} towards the middle", argument="position")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -207,10 +222,14 @@ def envelope_model(hfh: HFHResult, geometry: CellGeometry, source: CrystalSource
 
 def hfh_field(crystal: CrystalMesh, model: EnvelopeModel, source: CrystalSource, V: dolfinx.fem.FunctionSpace,
               *, h: float) -> tuple[dolfinx.fem.Function, list[dolfinx.fem.Function]]:
-    """The envelopes ``f_s`` of the star members on the crystal's domain without microstructure (element size
-    ``h``, same PMLs) and the reconstruction ``Σ f_s U₀_s`` on the full-wave space ``V`` (theory.md §9)."""
-    build = _periodic_envelope if source.periodic else _point_envelopes
-    terms = build(crystal, model, source.position, h)
+    """The envelopes ``f_s`` of the star members on a domain without microstructure (element size ``h``) and the
+    reconstruction ``Σ f_s U₀_s`` on the full-wave space ``V`` (theory.md §9): for a point source on the
+    crystal's domain with the same PMLs, for the periodic source on the crystal with ``f = 0`` at its edge
+    (the reconstruction is 0 outside the crystal)."""
+    if source.periodic:
+        terms = _periodic_envelope(crystal, model, source.position, h)
+        return reconstruct(V, terms, within=(crystal.crystal_lower, crystal.crystal_upper)), [terms[0][0]]
+    terms = _point_envelopes(crystal, model, source.position, h)
     return reconstruct(V, terms), [f for f, _, _ in terms]
 
 
@@ -218,30 +237,36 @@ def _point_envelopes(crystal: CrystalMesh, model: EnvelopeModel, xs: tuple[float
     """Per star member the envelope of the point source (theory.md §8 source term, amplitude ``U₀(x_s)/D``),
     with the reconstruction's ``(f, U₀, k)``."""
     box = mesh_box(crystal.lower, crystal.upper, pml_width=crystal.pml_width, h=h, source=xs, h_source=0.05)
-    D = model.hfh.D[0, 0]
     terms = []
-    peak = crystal.mesh.comm.allreduce(np.abs(model.modes[0].U0.x.array).max(initial=0.0), op=max)
     for mode in model.modes:
-        at_source = bloch_values(mode.U0, np.array([xs]), mode.k)[0]
-        if abs(at_source) < 0.05 * peak:
-            log(f"  warning: |U0(x_s)| = {abs(at_source):.2g} is < 5 % of max |U0| = {peak:.2g} at k = "
-                f"{np.round(mode.k, 4).tolist()}: the source sits near a nodal line of the mode and the "
-                "leading-order HFH response (∝ U0(x_s)) nearly vanishes; move the source")
-        f = solve_envelope(box, mode.T, model.detuning, PointSource(xs, at_source / D)).u
+        f = solve_envelope(box, mode.T, model.detuning, PointSource(xs, _amplitude(model, mode, xs))).u
         terms.append((f, mode.U0, mode.k))
     return terms
 
 
+def _amplitude(model: EnvelopeModel, mode: StarMode, xs: Sequence[float]) -> complex:
+    """``a = U₀(x_s)/D`` (theory.md §8.6, source term), with a warning when ``|U₀(x_s)|`` is below 5 % of
+    ``max |U₀|``: the source sits near a nodal line and the leading-order response nearly vanishes."""
+    at_source = bloch_values(mode.U0, np.array([xs]), mode.k)[0]
+    comm = mode.U0.function_space.mesh.comm
+    peak = comm.allreduce(np.abs(model.modes[0].U0.x.array).max(initial=0.0), op=max)
+    if abs(at_source) < 0.05 * peak:
+        log(f"  warning: |U0(x_s)| = {abs(at_source):.2g} is < 5 % of max |U0| = {peak:.2g} at k = "
+            f"{np.round(mode.k, 4).tolist()}: the source sits near a nodal line of the mode and the "
+            "leading-order HFH response (∝ U0(x_s)) nearly vanishes; move the source")
+    return at_source / model.hfh.D[0, 0]
+
+
 def _periodic_envelope(crystal: CrystalMesh, model: EnvelopeModel, xs: tuple[float, ...], h: float) -> list:
-    """The envelope of the periodically repeated source: one source per unit cell is, on the macro scale, the
-    uniform density ``U₀(y_s)/D`` over the crystal; only the ``k₀`` member of the star is excited."""
+    """The envelope of the periodically repeated source (theory.md §9.1): one source per unit cell is, on the
+    macro scale, the uniform density ``U₀(y_s)/D`` over the crystal, only the ``k₀`` member of the star is
+    excited, and the crystal edge holds the band-edge envelope at ``f = 0``. The box is meshed as the
+    crystal shrunk by one element with a frame of one element, all physical (``pml=False``), so that
+    ``f = 0`` on the crystal's edge."""
     mode = model.modes[0]
-    box = mesh_box(crystal.lower, crystal.upper, pml_width=crystal.pml_width, h=h)
-    offset = np.asarray(xs) - np.floor(xs)
-    density = bloch_values(mode.U0, np.array([offset]), mode.k)[0] / model.hfh.D[0, 0]
-    inside = region_indicator(box.mesh, lambda x: np.all(
-        (x[:, :2] >= crystal.crystal_lower) & (x[:, :2] <= crystal.crystal_upper), axis=1))
-    f = solve_envelope(box, mode.T, model.detuning, lambda W: pml_forms.load(W, density * inside)).u
+    box = mesh_box(crystal.crystal_lower + h, crystal.crystal_upper - h, pml_width=h, h=h)
+    density = _amplitude(model, mode, np.asarray(xs) - np.floor(xs))
+    f = solve_envelope(box, mode.T, model.detuning, lambda W: pml_forms.load(W, density), pml=False).u
     return [(f, mode.U0, mode.k)]
 
 
@@ -259,6 +284,9 @@ class FiniteCrystalResult:
         ``‖u_HFH − u‖/‖u‖`` in the crystal interior (:func:`~fem_homog.photonics.crystal.interior_indicator`).
     pattern_correlation
         :func:`~fem_homog.photonics.crystal.pattern_correlation` of the two fields there.
+    amplitude_factor
+        :func:`~fem_homog.photonics.crystal.amplitude_factor`: ``c`` with ``c u_HFH ≈ u`` there (1 when the
+        HFH amplitude is right).
     envelope_error
         :func:`~fem_homog.photonics.crystal.envelope_error` of the first star member.
     classification
@@ -281,6 +309,7 @@ class FiniteCrystalResult:
 
     error_l2: float
     pattern_correlation: float
+    amplitude_factor: complex
     envelope_error: float
     classification: dict
     diagonal_to_axis_ratio: dict[str, float] | None
@@ -358,6 +387,7 @@ def _metrics(crystal: CrystalMesh, model: EnvelopeModel, source: CrystalSource, 
         for name, field in (("full_wave", u), ("hfh", u_hfh))}
     return {"error_l2": relative_l2_error(u_hfh, u, interior),
             "pattern_correlation": pattern_correlation(u, u_hfh, interior),
+            "amplitude_factor": amplitude_factor(u, u_hfh, interior),
             "envelope_error": envelope_error(u, f, first.U0, first.k, crystal, None if source.periodic else xs,
                                              edge_band=EDGE_BAND),
             "diagonal_to_axis_ratio": ratio}

@@ -12,20 +12,29 @@ equation whose coefficients this module computes:
 * **interior** point of a lossless crystal (§8.5): the gradient of ``Ω²`` and the group velocity;
 * **low-frequency** limit (§8.6): ``Ω0 = 0``, ``U0 = 1``, ``T = A_hom / <ρ(0)>``.
 
-Everything is done with the *unshifted* operators on the quasi-periodic space of ``k0`` (real ±1 weights at
-zone edges), where every pairing of the theory is an unconjugated product ``x^T A y`` of reduced vectors, with
-``D = x^T (Σ β̇_s M_s − μ̇_s K_s) x`` the dispersive normalisation (§8.1).
+The case is decided by the *little group* of ``k0`` (the cell's point group operations that fix ``k0`` modulo
+the reciprocal lattice, with time reversal; :mod:`fem_homog.cells.symmetry`): where it fixes no direction every
+simple band is stationary (Γ, X, M of any cell, the triangular lattice's K when the cell has its three-fold axis)
+and the simple/repeated/nearby models apply; elsewhere the point is interior (theory.md §8.3 "little group").
+
+Everything is done with the *unshifted* operators on the quasi-periodic space of ``k0``. At zone edges (real ±1
+weights) every pairing of the theory is an unconjugated product ``x^T A y`` of reduced vectors, with
+``D = x^T (Σ β̇_s M_s − μ̇_s K_s) x`` the dispersive normalisation (§8.1); at other points (complex weights, a
+Hermitian operator, lossless crystals only) the pairings are ``x^H A y``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
 
 from fem_homog.cells.lattice import is_zone_edge
+from fem_homog.cells.symmetry import is_stationary, mesh_is_invariant, point_group
 from fem_homog.core.errors import InputError, require
+from fem_homog.core.logging import log
+from fem_homog.core.units import to_reduced
 from fem_homog.fem import periodic
 from fem_homog.fem.bordered import solve_bordered
 from fem_homog.forms import hfh as hfh_forms
@@ -36,6 +45,11 @@ import dolfinx.fem
 from petsc4py import PETSc
 
 CASES = ("simple", "repeated", "nearby", "interior", "low_frequency")
+NORMALISATION_TOL = 1e-6
+"""``D`` counts as singular when an eigenvalue is below this fraction of its absolute scale
+``<|β̇||U0|²> + <|μ̇||∇U0|²>`` (theory.md §8.1)."""
+SOLVABILITY_TOL = 1e-4
+"""Largest solvability multiplier accepted: above it the corrector problems are incompatible (theory.md §8.2)."""
 
 
 def tdot(x: PETSc.Vec, A: PETSc.Mat | None, y: PETSc.Vec) -> complex:
@@ -72,9 +86,15 @@ class ZoneOperators:
     def __init__(self, problem: BlochProblem, k0: Sequence[float]):
         self.problem, self.k0 = problem, np.asarray(k0, dtype=float)
         self.K, self.M, self.P = problem.quasi_periodic_operators(self.k0)
+        self.hermitian = not is_zone_edge(self.k0, problem.pmap.lattice)
         d = problem.mesh.geometry.dim
         self.E = [[problem.reduce(dolfinx.fem.form(hfh_forms.flux_pairing(problem.V, j, chi)), self.P)
                    for chi in problem.indicators] for j in range(d)]
+
+    def pair(self, x: PETSc.Vec, A: PETSc.Mat, y: PETSc.Vec) -> complex:
+        """The pairing of the theory: ``x^T A y`` at zone edges (complex symmetric operators), ``x^H A y``
+        elsewhere (Hermitian operators of a lossless crystal; theory.md §8.1)."""
+        return hdot(x, A, y) if self.hermitian else tdot(x, A, y)
 
     def _slots(self, name: str, omega: complex) -> list[complex]:
         return [getattr(s, name)(omega) for s in self.problem.slots]
@@ -95,6 +115,14 @@ class ZoneOperators:
             return linear_combination(self._slots("beta_dot", omega), self.M)
         return linear_combination([*self._slots("beta_dot", omega), *[-m for m in self._slots("mu_dot", omega)]],
                                   [*self.M, *self.K])
+
+    def energy_scale(self, omega: complex) -> PETSc.Mat:
+        """``Σ_s |β̇_s| M_s + |μ̇_s| K_s``: ``x^H S x = <|β̇||U|²> + <|μ̇||∇U|²>``, the absolute scale of ``D``
+        (the ``μ̇`` term dropped at ``Ω0 = 0`` as in :meth:`normalisation`)."""
+        beta = [abs(b) for b in self._slots("beta_dot", omega)]
+        if omega == 0:
+            return linear_combination(beta, self.M)
+        return linear_combination([*beta, *[abs(m) for m in self._slots("mu_dot", omega)]], [*self.M, *self.K])
 
     def flux(self, omega: complex, j: int) -> PETSc.Mat:
         """``Σ_s μ_s E_s^j``: the pairing ``e_j(U, V) = <μ (U ∂_j V − V ∂_j U)>``."""
@@ -139,7 +167,12 @@ class HFHResult:
     gradient
         ``∂Ω²/∂k_j`` (interior).
     solvability_multiplier
-        Largest ``|ℓ| ‖b‖ / ‖f‖`` of the bordered corrector solves (≈ 0 when the theory's compatibility holds).
+        Largest ``|ℓ| ‖b‖ / ‖f‖`` of the bordered corrector solves (≈ 0 when the theory's compatibility holds;
+        above :data:`SOLVABILITY_TOL` the model is refused).
+    point_group
+        The cell's point group (:func:`~fem_homog.cells.symmetry.point_group`), for the star of ``k0``.
+    repeated_tol
+        The relative tolerance on ``Ω²`` that decided between repeated and nearby (:func:`repeated_tolerance`).
     """
 
     case: str
@@ -152,6 +185,8 @@ class HFHResult:
     T_blocks: np.ndarray | None = None
     gradient: np.ndarray | None = None
     solvability_multiplier: float = 0.0
+    point_group: list[np.ndarray] = field(default_factory=list)
+    repeated_tol: float = 0.0
     U0: list[dolfinx.fem.Function] = field(default_factory=list)
     U1: list[dolfinx.fem.Function] = field(default_factory=list)
 
@@ -212,19 +247,27 @@ class HFHResult:
 
 
 # -- the cases --------------------------------------------------------------------------------------------
-def _constraint(ops: ZoneOperators, xs: Sequence[PETSc.Vec]) -> list[PETSc.Vec]:
-    """``b_q = M conj(x_q)``: the constraints ``∫ conj(U_q) U_1 = 0`` of the bordered system."""
+def _constraint(ops: ZoneOperators, xs: Sequence[PETSc.Vec]) -> tuple[list[PETSc.Vec], list[PETSc.Vec]]:
+    """The border of the corrector system: rows ``c_q`` with ``c_q^T y = x_q^H M y`` (the constraints
+    ``∫ conj(U_q) U_1 = 0``) and columns ``b_q`` that the left null vectors see (``x_q^T b_q = x_q^H M x_q`` at
+    zone edges, ``x_q^H b_q`` elsewhere): ``b_q = c_q = M conj(x_q)`` at edges (``M`` real), ``b_q = M x_q``,
+    ``c_q = conj(b_q)`` for the Hermitian operators of other points."""
     M = ops.unit_mass()
-    out = []
+    columns, rows = [], []
     for x in xs:
         xc = x.copy()
-        xc.conjugate()
+        if not ops.hermitian:
+            xc.conjugate()
         b = M.createVecLeft()
         M.mult(xc, b)
-        out.append(b)
+        columns.append(b)
+        c = b.copy()
+        if ops.hermitian:
+            c.conjugate()
+        rows.append(c)
         xc.destroy()
     M.destroy()
-    return out
+    return columns, rows
 
 
 def _correctors(ops: ZoneOperators, omega: complex, xs: Sequence[PETSc.Vec]) -> tuple[list[list[PETSc.Vec]], float]:
@@ -232,19 +275,20 @@ def _correctors(ops: ZoneOperators, omega: complex, xs: Sequence[PETSc.Vec]) -> 
     theory.md §8.2: ``∫ μ∇U_1·∇v − Ω0²ρ U_1 v = ∫ μ ∂_jU0 v − ∫ μ U0 ∂_jv``), bordered by all the ``x_q``."""
     d = len(ops.E)
     A = ops.operator(omega)
-    rhs = []
+    rhs, floor = [], 0.0
     for x in xs:
         for j in range(d):
             E = ops.flux(omega, j)
             f = E.createVecLeft()
             E.mult(x, f)
             rhs.append(f)
+            floor = max(floor, 1e-10 * E.norm() * x.norm())  # a right-hand side at round-off (uniform μ)
             E.destroy()
-    B = _constraint(ops, xs)
-    ys, ell = solve_bordered(A, B, rhs)
-    rhs_scale = max(f.norm() for f in rhs)
+    B, C = _constraint(ops, xs)
+    ys, ell = solve_bordered(A, B, rhs, rows=C)
+    rhs_scale = max(floor, *(f.norm() for f in rhs))
     multiplier = float(np.abs(ell).max() * max(b.norm() for b in B) / rhs_scale) if rhs_scale > 0 else 0.0
-    for v in [A, *B, *rhs]:
+    for v in [A, *B, *C, *rhs]:
         v.destroy()
     return [ys[p * d:(p + 1) * d] for p in range(len(xs))], multiplier
 
@@ -258,10 +302,10 @@ def _second_order_blocks(ops: ZoneOperators, omega: complex, xs, ys) -> np.ndarr
     t = np.zeros((m, m, d, d), dtype=complex)
     for q in range(m):
         for p in range(m):
-            t[q, p] += np.eye(d) * tdot(xs[q], Mmu, xs[p])
+            t[q, p] += np.eye(d) * ops.pair(xs[q], Mmu, xs[p])
             for i in range(d):
                 for j in range(d):
-                    t[q, p, i, j] += tdot(xs[q], E[i], ys[p][j])
+                    t[q, p, i, j] += ops.pair(xs[q], E[i], ys[p][j])
     for A in [Mmu, *E]:
         A.destroy()
     return 0.5 * (t + t.transpose(0, 1, 3, 2))
@@ -271,25 +315,49 @@ def _pairings(ops: ZoneOperators, omega: complex, xs) -> tuple[np.ndarray, np.nd
     """``D_qp = D(U^q, U^p)`` and ``W^(j)_qp = e_j(U^q, U^p)`` (theory.md §8.3)."""
     d, m = len(ops.E), len(xs)
     N = ops.normalisation(omega)
-    D = np.array([[tdot(xs[q], N, xs[p]) for p in range(m)] for q in range(m)])
+    D = np.array([[ops.pair(xs[q], N, xs[p]) for p in range(m)] for q in range(m)])
     W = np.zeros((d, m, m), dtype=complex)
     for j in range(d):
         E = ops.flux(omega, j)
-        W[j] = [[tdot(xs[q], E, xs[p]) for p in range(m)] for q in range(m)]
+        W[j] = [[ops.pair(xs[q], E, xs[p]) for p in range(m)] for q in range(m)]
         E.destroy()
     N.destroy()
     return D, W
 
 
-def _fields(ops: ZoneOperators, xs, ys) -> tuple[list, list]:
-    return [ops.field(x) for x in xs], [ops.field(y) for row in ys for y in row]
+def check_normalisation(D: np.ndarray, scale: np.ndarray) -> None:
+    """Refuse a singular ``D``: an eigenvalue below :data:`NORMALISATION_TOL` times the absolute scale
+    ``max_p <|β̇||U_p|²> + <|μ̇||∇U_p|²>`` (theory.md §8.1; e.g. the β̇ and μ̇ energies cancel)."""
+    size = float(np.max(np.abs(scale)))
+    smallest = float(np.abs(np.linalg.eigvals(D)).min())
+    require(smallest > NORMALISATION_TOL * size,
+            f"the HFH normalisation D is singular at this point: |eig D| = {smallest:.2e} against its scale "
+            f"<|β̇||U0|²> + <|μ̇||∇U0|²> = {size:.2e} (a mode with vanishing dispersive energy)")
+
+
+def check_solvability(multiplier: float, omegas: Sequence[complex], others: Sequence[complex]) -> None:
+    """Refuse correctors whose compatibility condition fails (multiplier above :data:`SOLVABILITY_TOL`): the
+    modes are then most likely one part of a degenerate group, the rest of which (the nearest of ``others``) was
+    left out, e.g. by a too small ``repeated_tol`` on a mesh that splits a symmetry-protected pair."""
+    if multiplier <= SOLVABILITY_TOL:
+        return
+    lam = np.mean(np.asarray(omegas) ** 2)
+    partner = min(others, key=lambda w: abs(w ** 2 - lam), default=None)
+    hint = "" if partner is None else (
+        f"; the likely missing partner is the mode at ω a/2πc = {complex(to_reduced(partner)):.6g} "
+        f"(relative splitting {abs(partner ** 2 - lam) / abs(lam):.1e} in Ω²): raise {{argument}} above it or "
+        "mesh with the cell's symmetry (mesh.symmetric)")
+    raise InputError(f"the HFH corrector problems are incompatible at ω a/2πc = "
+                     f"{np.round(to_reduced(np.asarray(omegas)), 6).tolist()} (solvability multiplier "
+                     f"{multiplier:.1e} > {SOLVABILITY_TOL:g}){hint}", argument="repeated_tol")
 
 
 def _normalised(ops: ZoneOperators, x: PETSc.Vec) -> PETSc.Vec:
-    """``x / sqrt(x^T M x)``: fixes the arbitrary complex phase of an eigenvector so that ``<U0²> = 1``
-    (real fields for lossless modes at zone edges; ``T`` does not depend on it)."""
+    """``x / sqrt(x^T M x)`` at zone edges: fixes the arbitrary complex phase of an eigenvector so that
+    ``<U0²> = 1`` (real fields for lossless modes; ``T`` does not depend on it); ``x / sqrt(x^H M x)``
+    elsewhere (the phase of a complex Bloch wave is free)."""
     M = ops.unit_mass()
-    norm = np.sqrt(tdot(x, M, x))
+    norm = np.sqrt(ops.pair(x, M, x))
     M.destroy()
     y = x.copy()
     if abs(norm) > 0:
@@ -297,21 +365,30 @@ def _normalised(ops: ZoneOperators, x: PETSc.Vec) -> PETSc.Vec:
     return y
 
 
-def simple_or_repeated(ops: ZoneOperators, pairs: Sequence[Eigenpair], *, linear_tol: float = 1e-3) -> HFHResult:
-    """One mode (simple, §8.2) or a degenerate group (repeated, §8.3) at a zone edge. The group's branches
-    are linear when a slope of ``−i D⁻¹ κ_j W^(j)`` exceeds ``linear_tol · 2|Ω0|`` (a W left over from an
-    imperfectly symmetric mesh is smaller), quadratic otherwise."""
+def _energy(ops: ZoneOperators, omega: complex, xs) -> np.ndarray:
+    S = ops.energy_scale(omega)
+    out = np.array([hdot(x, S, x).real for x in xs])
+    S.destroy()
+    return out
+
+
+def simple_or_repeated(ops: ZoneOperators, pairs: Sequence[Eigenpair], *, linear_tol: float = 1e-3,
+                       others: Sequence[complex] = ()) -> HFHResult:
+    """One mode (simple, §8.2) or a degenerate group (repeated, §8.3) at a stationary point. The group's
+    branches are linear when a slope of ``−i D⁻¹ κ_j W^(j)`` exceeds ``linear_tol · 2|Ω0|`` (a W left over from
+    an imperfectly symmetric mesh is smaller), quadratic otherwise. ``others``: the frequencies of the modes
+    left out, named when the correctors' compatibility fails (:func:`check_solvability`)."""
     omega = complex(np.mean([p.omega for p in pairs]))
     xs = [_normalised(ops, p.vector) for p in pairs]
     D, W = _pairings(ops, omega, xs)
-    require(np.all(np.abs(np.linalg.eigvals(D)) > 1e-14 * max(np.abs(D).max(), 1e-300)),
-            "the HFH normalisation D is singular at this point (a mode with vanishing dispersive norm)")
+    check_normalisation(D, _energy(ops, omega, xs))
     omegas = np.array([p.omega for p in pairs])
     linear = max(np.abs(np.linalg.eigvals(np.linalg.solve(D, W[j]))).max() for j in range(len(ops.E))) \
         if len(xs) > 1 else 0.0
     if len(xs) > 1 and linear > linear_tol * 2 * abs(omega):
         return HFHResult("repeated", ops.k0, omegas, D=D, W=W, U0=[ops.field(x) for x in xs])
     ys, multiplier = _correctors(ops, omega, xs)
+    check_solvability(multiplier, omegas, others)
     t = _second_order_blocks(ops, omega, xs, ys)
     U0, U1 = _fields(ops, xs, ys)
     if len(xs) == 1:
@@ -321,11 +398,16 @@ def simple_or_repeated(ops: ZoneOperators, pairs: Sequence[Eigenpair], *, linear
                      U0=U0, U1=U1)
 
 
-def nearby(ops: ZoneOperators, pairs: Sequence[Eigenpair]) -> HFHResult:
+def _fields(ops: ZoneOperators, xs, ys) -> tuple[list, list]:
+    return [ops.field(x) for x in xs], [ops.field(y) for row in ys for y in row]
+
+
+def nearby(ops: ZoneOperators, pairs: Sequence[Eigenpair], others: Sequence[complex] = ()) -> HFHResult:
     """Nearby eigenvalues (§8.4): each mode's own simple tensor ``T_p`` (correctors at its own ``λ_p``), the
     couplings ``W^(j)`` and ``D_pp``; :meth:`HFHResult.predict` solves the refined coupled model."""
     pairs = [Eigenpair(p.omega, _normalised(ops, p.vector), p.residual) for p in pairs]
-    singles = [simple_or_repeated(ops, [p]) for p in pairs]
+    singles = [simple_or_repeated(ops, [p], others=[*others, *[q.omega for q in pairs if q is not p]])
+               for p in pairs]
     _, W = _pairings(ops, complex(np.mean([p.omega for p in pairs])), [p.vector for p in pairs])
     D = np.diag([s.D[0, 0] for s in singles])
     return HFHResult("nearby", ops.k0, np.array([p.omega for p in pairs]), T_bands=[s.T for s in singles],
@@ -333,13 +415,17 @@ def nearby(ops: ZoneOperators, pairs: Sequence[Eigenpair]) -> HFHResult:
                      U0=[s.U0[0] for s in singles], U1=[u for s in singles for u in s.U1])
 
 
+def _require_lossless(ops: ZoneOperators, omega: complex) -> None:
+    coefficients = [f(omega) for s in ops.problem.slots for f in (s.mu, s.beta, s.mu_dot, s.beta_dot)]
+    require(abs(omega.imag) <= 1e-10 * abs(omega) and np.allclose(np.imag(coefficients), 0.0, atol=1e-12),
+            "HFH away from the zone edges needs a lossless crystal (real Ω0 and coefficients); "
+            "use a zone edge (G, X, M) for lossy media")
+
+
 def interior(ops: ZoneOperators, pair: Eigenpair) -> HFHResult:
     """Interior point of a lossless crystal (§8.5): ``∂Ω²/∂k_j = −i x^H E_μ^j x / x^H (β̇M − μ̇K) x``."""
     omega, x = pair.omega, pair.vector
-    coefficients = [f(omega) for s in ops.problem.slots for f in (s.mu, s.beta, s.mu_dot, s.beta_dot)]
-    require(abs(omega.imag) <= 1e-10 * abs(omega) and np.allclose(np.imag(coefficients), 0.0, atol=1e-12),
-            "HFH at an interior point needs a lossless crystal (real Ω0 and coefficients); "
-            "use a zone edge (G, X, M) for lossy media")
+    _require_lossless(ops, omega)
     N = ops.normalisation(omega)
     denominator = hdot(x, N, x).real
     gradient = []
@@ -372,7 +458,9 @@ def low_frequency(ops: ZoneOperators) -> HFHResult:
 class Selection:
     """How the mode is chosen: a 1-based band index at ``k0`` (counted from ``search_from``, and from the
     acoustic band at Γ when there is one) or a target frequency; frequencies in Ω units. Modes within
-    ``repeated_tol`` (relative, in Ω²) form a repeated eigenvalue, within ``cluster_tol`` a nearby group.
+    ``repeated_tol`` (relative, in Ω²; raised to the discretization's splitting estimate on meshes without the
+    cell's symmetry, :func:`repeated_tolerance`) form a repeated eigenvalue, within ``cluster_tol`` a nearby
+    group.
 
     Raises
     ------
@@ -424,19 +512,22 @@ def _cluster(pairs: Sequence[Eigenpair], chosen: Eigenpair, tol: float) -> list[
 
 def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selection) -> HFHResult:
     """The effective model of the selected mode at ``k0``: finds the mode and its cluster, decides the case
-    (:data:`CASES`) and computes the tensors (theory.md §8).
+    (:data:`CASES`) from the little group of ``k0`` and the cluster, and computes the tensors (theory.md §8).
 
     Raises
     ------
     InputError
-        ``k0`` outside the zone, band index out of range (argument ``band``), interior point of a lossy crystal,
-        no static limit.
+        ``k0`` outside the zone, band index out of range (argument ``band``), a point off the zone edges in a
+        lossy crystal, no static limit, a singular ``D``, incompatible correctors (argument ``repeated_tol``).
     """
+    group = point_group(problem.cell.geometry)
     with ZoneOperators(problem, k0) as ops:
         at_gamma = np.allclose(ops.k0, 0.0)
         acoustic = at_gamma and has_static_limit(problem)
         if acoustic and (selection.band == 1 or (selection.target is not None and selection.target == 0.0)):
-            return low_frequency(ops)
+            result = low_frequency(ops)
+            result.point_group = group
+            return result
         modes = _modes(problem, ops, selection)
         if selection.target is not None:
             require(modes, f"no Bloch mode found near the target at k = {ops.k0.tolist()}")
@@ -446,10 +537,59 @@ def hfh_at_point(problem: BlochProblem, k0: Sequence[float], selection: Selectio
             require(index < len(modes), f"{{argument}} {selection.band} not found at k = {ops.k0.tolist()} "
                                         f"(only {len(modes) + int(acoustic)} bands converged)", argument="band")
             chosen = modes[index]
-        if not is_zone_edge(ops.k0, problem.pmap.lattice):
-            return interior(ops, chosen)
-        repeated = _cluster(modes, chosen, selection.repeated_tol)
-        if len(repeated) > 1:
-            return simple_or_repeated(ops, repeated)
-        group = _cluster(modes, chosen, selection.cluster_tol)
-        return nearby(ops, group) if len(group) > 1 else simple_or_repeated(ops, [chosen])
+        if ops.hermitian:
+            _require_lossless(ops, chosen.omega)
+        tol = repeated_tolerance(problem, ops.k0, modes, chosen, selection, group)
+        result = _case(ops, modes, chosen, replace(selection, repeated_tol=tol),
+                       stationary=is_stationary(ops.k0, group, problem.pmap.lattice))
+        result.point_group, result.repeated_tol = group, tol
+        return result
+
+
+def repeated_tolerance(problem: BlochProblem, k0: np.ndarray, modes: Sequence[Eigenpair], chosen: Eigenpair,
+                       selection: Selection, group: Sequence[np.ndarray]) -> float:
+    """The tolerance that decides repeated against nearby (theory.md §8.3): ``selection.repeated_tol``, raised to
+    the discretization's own estimate of the splitting when the mesh does not carry the cell's symmetry and a mode
+    lies within ``cluster_tol``. A pair that the symmetry makes degenerate is then split by at most the two
+    eigenvalues' discretization errors, estimated as ``|λ_p − λ_{p+1}|`` against degree ``p + 1`` on the same mesh
+    (:func:`splitting_estimate`). On a symmetric mesh the splitting is at round-off and the tolerance is kept."""
+    lam = chosen.omega ** 2
+    close = [p for p in modes if p is not chosen and abs(p.omega ** 2 - lam) <= selection.cluster_tol * abs(lam)]
+    geometry = problem.cell.geometry
+    if not close or len(group) == 1 or mesh_is_invariant(problem.cell.mesh, geometry, group):
+        return selection.repeated_tol
+    partner = min(close, key=lambda p: abs(p.omega ** 2 - lam))
+    estimate = splitting_estimate(problem, k0, [chosen.omega, partner.omega])
+    log(f"  the mesh does not carry the cell's symmetry: splitting estimate {estimate:.1e} (degree + 1) "
+        f"against repeated_tol {selection.repeated_tol:.1e}")
+    return min(max(selection.repeated_tol, estimate), selection.cluster_tol)
+
+
+def splitting_estimate(problem: BlochProblem, k0: np.ndarray, omegas: Sequence[complex]) -> float:
+    """``Σ_p |λ_p − λ_p^(+1)| / |λ|``: the sum of the eigenvalues' discretization errors (``λ = Ω²``), each
+    estimated by the same Bloch problem at one degree higher on the same mesh (quasi-periodic space of ``k0``)."""
+    finer = BlochProblem(problem.cell, problem.phases, polarization=problem.polarization,
+                         degree=problem.V.ufl_element().degree + 1)
+    target = float(np.mean(np.real(omegas)))
+    better = finer.solve_quasi_periodic(k0, nev=len(omegas) + 4, target=target).omegas ** 2
+    lam = np.asarray(omegas) ** 2
+    require(len(better) > 0, "no eigenpair converged in the splitting estimate (degree + 1)")
+    errors = [np.min(np.abs(better - value)) for value in lam]
+    return float(np.sum(errors) / abs(np.mean(lam)))
+
+
+def _case(ops: ZoneOperators, modes: Sequence[Eigenpair], chosen: Eigenpair, selection: Selection, *,
+          stationary: bool) -> HFHResult:
+    """The model of ``chosen`` among ``modes``: a degenerate group is repeated (linear branches where its ``W``
+    does not vanish); a single mode is simple at a stationary point (with its close neighbours: nearby) and
+    interior elsewhere."""
+    repeated = _cluster(modes, chosen, selection.repeated_tol)
+    others = [p.omega for p in modes if all(p is not q for q in repeated)]
+    if len(repeated) > 1:
+        return simple_or_repeated(ops, repeated, others=others)
+    if not stationary:
+        return interior(ops, chosen)
+    group = _cluster(modes, chosen, selection.cluster_tol)
+    if len(group) > 1:
+        return nearby(ops, group, others=[p.omega for p in modes if all(p is not q for q in group)])
+    return simple_or_repeated(ops, [chosen], others=others)

@@ -52,7 +52,7 @@ class ModelSummary:
         r = self.result
         out = {"case": r.case, "k0": r.k0, "omega0": complex(to_reduced(r.omega0)),
                "omegas": [complex(to_reduced(w)) for w in r.omegas], "T": r.T,
-               "solvability_multiplier": r.solvability_multiplier}
+               "solvability_multiplier": r.solvability_multiplier, "repeated_tol": r.repeated_tol}
         if r.case == "nearby":
             out["T_bands"] = r.T_bands
         if r.D is not None:
@@ -68,7 +68,7 @@ class ModelSummary:
             out["group_velocity"] = r.gradient / (2 * r.omega0.real)
         if r.T is not None:
             out["classification"] = classify(r.T, self.parabolic_tol)
-            out["star"] = star(r.k0, r.T, self.lattice)
+            out["star"] = star(r.k0, r.T, self.lattice, r.point_group or None)
         return out
 
     def report(self) -> None:

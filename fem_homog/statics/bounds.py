@@ -67,17 +67,73 @@ def laminate_conductivity(a: Sequence[float], f: Sequence[float], axis: int, dim
     return A
 
 
-def laminate_plane_strain(lmbda: Sequence[float], mu: Sequence[float], f: Sequence[float]) -> np.ndarray:
-    """Exact plane-strain Voigt ``C_hom`` of isotropic layers normal to ``e_1`` (theory.md §2.4)."""
+def laminate_stiffness_3d(lmbda: Sequence[float], mu: Sequence[float], f: Sequence[float]) -> np.ndarray:
+    """Exact Voigt ``C_hom`` (order 11, 22, 33, 23, 13, 12) of isotropic layers normal to ``e_3`` (theory.md §2.4).
+
+    The in-plane strains and the tractions ``σ_33, σ_13, σ_23`` are continuous across the layers. With
+    ``H = ⟨(λ+2μ)^{-1}⟩^{-1}`` and ``r = ⟨λ/(λ+2μ)⟩``: ``C_33 = H``, ``C_13 = C_23 = H r``,
+    ``C_11 = C_22 = ⟨4μ(λ+μ)/(λ+2μ)⟩ + H r²``, ``C_12 = ⟨2λμ/(λ+2μ)⟩ + H r²``, ``C_44 = C_55 = ⟨μ^{-1}⟩^{-1}``,
+    ``C_66 = ⟨μ⟩``.
+    """
     L, M, f = (np.asarray(v, dtype=float) for v in (lmbda, mu, f))
     H = 1.0 / np.sum(f / (L + 2 * M))
     r = np.sum(f * L / (L + 2 * M))
-    C = np.zeros((3, 3))
-    C[0, 0] = H
-    C[0, 1] = C[1, 0] = H * r
-    C[1, 1] = np.sum(f * 4 * M * (L + M) / (L + 2 * M)) + H * r**2
-    C[2, 2] = 1.0 / np.sum(f / M)
+    C = np.zeros((6, 6))
+    C[0, 0] = C[1, 1] = np.sum(f * 4 * M * (L + M) / (L + 2 * M)) + H * r**2
+    C[0, 1] = C[1, 0] = np.sum(f * 2 * L * M / (L + 2 * M)) + H * r**2
+    C[2, 2] = H
+    C[0, 2] = C[2, 0] = C[1, 2] = C[2, 1] = H * r
+    C[3, 3] = C[4, 4] = 1.0 / np.sum(f / M)
+    C[5, 5] = np.sum(f * M)
     return C
+
+
+def laminate_plane_strain(lmbda: Sequence[float], mu: Sequence[float], f: Sequence[float]) -> np.ndarray:
+    """Exact plane-strain Voigt ``C_hom`` of isotropic layers normal to ``e_1`` (theory.md §2.4): the (33, 11, 13)
+    block of :func:`laminate_stiffness_3d`, renaming the layer normal ``e_3`` to ``e_1``."""
+    return laminate_stiffness_3d(lmbda, mu, f)[np.ix_([2, 0, 4], [2, 0, 4])]
+
+
+def bulk_shear(lmbda: float, mu: float) -> tuple[float, float]:
+    """3D bulk and shear moduli ``(κ, μ)`` of an isotropic phase with Lamé constants ``(λ, μ)``."""
+    return lmbda + 2.0 * mu / 3.0, mu
+
+
+def hashin_shtrikman_elastic(bulk: Sequence[float], shear: Sequence[float],
+                             f: Sequence[float]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """3D HS bounds ``((κ_L, κ_U), (μ_L, μ_U))`` for two well-ordered isotropic phases (theory.md §2.4).
+
+    In the form ``1/(X_HS + ζ) = ⟨1/(X + ζ)⟩``: for the bulk modulus ``ζ = 4μ/3``, for the shear modulus
+    ``ζ = μ(9κ + 8μ)/(6(κ + 2μ))``, with ``(κ, μ)`` of the softer phase for the lower bound and of the stiffer
+    phase for the upper one.
+    """
+    k, m, f = (np.asarray(v, dtype=float) for v in (bulk, shear, f))
+    soft, stiff = np.argmin(m), np.argmax(m)
+    if k[stiff] < k[soft]:
+        raise ValueError("Hashin-Shtrikman elastic bounds need well-ordered phases (stiffer in both moduli)")
+
+    def hs(values: np.ndarray, zeta: float) -> float:
+        return float(1.0 / np.sum(f / (values + zeta)) - zeta)
+
+    def zeta_shear(i: int) -> float:
+        return m[i] * (9 * k[i] + 8 * m[i]) / (6 * (k[i] + 2 * m[i]))
+
+    return ((hs(k, 4 * m[soft] / 3), hs(k, 4 * m[stiff] / 3)),
+            (hs(m, zeta_shear(soft)), hs(m, zeta_shear(stiff))))
+
+
+def hill_bulk(bulk: Sequence[float], shear: float, f: Sequence[float]) -> float:
+    """Hill's exact effective bulk modulus of phases sharing the shear modulus ``shear``, any geometry:
+    ``κ* = ⟨(κ + 4μ/3)^{-1}⟩^{-1} − 4μ/3`` (theory.md §2.4)."""
+    k, f = np.asarray(bulk, dtype=float), np.asarray(f, dtype=float)
+    return float(1.0 / np.sum(f / (k + 4 * shear / 3)) - 4 * shear / 3)
+
+
+def cubic_moduli(C: np.ndarray) -> tuple[float, float, float]:
+    """Bulk and the two shear moduli ``(κ, (C11 − C12)/2, C44)`` of a 3D Voigt stiffness, averaged over the axes
+    (exact for cubic symmetry)."""
+    c11, c12, c44 = np.mean(np.diag(C)[:3]), np.mean([C[0, 1], C[0, 2], C[1, 2]]), np.mean(np.diag(C)[3:])
+    return float((c11 + 2 * c12) / 3), float((c11 - c12) / 2), float(c44)
 
 
 def conductivity_report(phases: Sequence[float | np.ndarray], fractions: Sequence[float],

@@ -43,6 +43,7 @@ from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.meshing import CellMesh
 from fem_homog.core.errors import require
 from fem_homog.core.logging import log
+from fem_homog.core.parallel import on_root
 from fem_homog.core.timing import Timings
 from fem_homog.fem import periodic, petsc
 from fem_homog.fem.coefficients import integrate, integrate_components
@@ -104,16 +105,14 @@ def percolation(cell: CellMesh) -> Percolation:
     moves the unwrapped copy by ``n_a − n_b`` periods. Offsets are propagated along a breadth-first tree;
     every other facet closes a loop whose winding is the mismatch of offsets. The vertices are matched by the
     periodic map of ``P1`` on the whole cell, so a fluid facet facing solid across the periodic boundary is a
-    wall. Runs on rank 0 on the gathered facet list (``d + 1`` rows per fluid cell).
+    wall. Runs on rank 0 on the gathered facet list (``d + 1`` rows per fluid cell); a failure there raises on
+    every rank (:func:`~fem_homog.core.parallel.on_root`).
     """
     comm, lattice = cell.mesh.comm, cell.geometry.lattice_vectors
     pmap = periodic.periodic_map(dolfinx.fem.functionspace(cell.mesh, ("Lagrange", 1)), lattice)
     keys, cells, shifts = _cell_facets(pmap, _owned_cells(cell, MATRIX))
     gathered = comm.gather((keys, cells, shifts), root=0)
-    result = None
-    if comm.rank == 0:
-        result = _windings(*(np.concatenate(part) for part in zip(*gathered)))
-    components, windings = comm.bcast(result, root=0)
+    components, windings = on_root(comm, lambda: _windings(*(np.concatenate(part) for part in zip(*gathered))))
     return Percolation(components=components, windings=windings, lattice=lattice)
 
 

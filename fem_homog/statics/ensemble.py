@@ -4,12 +4,13 @@ The ranks of ``comm`` are split into ``groups`` sub-communicators; sample ``m`` 
 group ``m mod groups``, which generates it from its own seed (:meth:`fem_homog.cells.random_media.Medium.sample`,
 independent of the rank count), meshes it over the group's ranks and computes its apparent tensors. The
 tensors are then gathered on every rank, in sample order, so the result does not depend on ``groups`` or on
-the number of ranks (up to the linear-solver tolerance).
+the number of ranks (up to the linear-solver tolerance). A failure in one group (bad input, solver) is agreed
+on by all ranks before the gather, so every rank raises it instead of waiting for the failed group.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from fem_homog.cells.random_media import Medium
 from fem_homog.cells.rve_mesh import mesh_window
 from fem_homog.core.errors import require
 from fem_homog.core.logging import log
+from fem_homog.core.parallel import agreed
 from fem_homog.core.timing import Timings
 from fem_homog.fem.coefficients import PhaseValue, phase_function
 from fem_homog.statics.apparent import apparent_tensors
@@ -28,16 +30,22 @@ import dolfinx.fem
 
 @dataclass(frozen=True)
 class WindowOptions:
-    """Mesh and solver options for every window: ``cells_per_voxel`` (voxel windows), ``h`` and ``order``
+    """Mesh and solver options for every window: ``cells_per_voxel`` and ``grading`` (voxel windows), ``h`` and
+    ``order``
     (disk/sphere windows, :func:`~fem_homog.cells.rve_mesh.mesh_window`), the Lagrange ``degree`` and the linear
     solver ``method``/``rtol`` (:func:`~fem_homog.statics.apparent.apparent_tensors`)."""
 
     cells_per_voxel: int = 2
+    grading: float = 1.0
     h: float = 0.1
     order: int = 1
     degree: int = 1
     method: str = "cg-gamg"
     rtol: float = 1e-10
+
+    def refined(self) -> WindowOptions:
+        """The same options on a mesh twice as fine (twice the cells per voxel, half ``h``)."""
+        return replace(self, cells_per_voxel=2 * self.cells_per_voxel, h=0.5 * self.h)
 
 
 @dataclass(frozen=True)
@@ -80,8 +88,8 @@ def solve_sample(medium: Medium, size: float, index: int, seed: int, values: Map
     timings = Timings()
     with timings.stage("sample"):
         sample = medium.sample(size, index, seed)
-        window = mesh_window(sample, comm=comm, cells_per_voxel=options.cells_per_voxel, h=options.h,
-                             order=options.order)
+        window = mesh_window(sample, comm=comm, cells_per_voxel=options.cells_per_voxel, grading=options.grading,
+                             h=options.h, order=options.order)
         present = set().union(*comm.allgather({int(t) for t in np.unique(window.cell_tags.values)}))
         missing = present - set(values)
         require(not missing, f"no phase value for the phase tag(s) {sorted(missing)} (see {{argument}})",
@@ -107,10 +115,11 @@ def run(medium: Medium, sizes: Sequence[float], samples: int, seed: int, values:
         for size in sizes:
             count = medium.available(size, samples)
             local = {}
-            for m in range(color, count, groups):
-                local[m] = solve_sample(medium, size, m, seed, values, boundaries, options, sub)
-                log(f"  R = {size:g}, sample {m + 1}/{count} (group {color}): {local[m].dofs} dofs, "
-                    f"{local[m].seconds:.2f} s", sub)
+            with agreed(comm):  # a failure in one group raises on every rank, never leaves the others waiting
+                for m in range(color, count, groups):
+                    local[m] = solve_sample(medium, size, m, seed, values, boundaries, options, sub)
+                    log(f"  R = {size:g}, sample {m + 1}/{count} (group {color}): {local[m].dofs} dofs, "
+                        f"{local[m].seconds:.2f} s", sub)
             merged = {}
             for part in comm.allgather(local if sub.rank == 0 else {}):
                 merged.update(part)

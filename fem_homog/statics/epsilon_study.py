@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from fem_homog.cells.meshing import CellMesh
-from fem_homog.core.errors import require
+from fem_homog.core.errors import SolverError, require
 from fem_homog.core.logging import log
 from fem_homog.core.timing import Timings
 from fem_homog.fem import periodic
@@ -231,10 +231,26 @@ def epsilon_point(cell: CellMesh, chis: list[dolfinx.fem.Function], phases: dict
                         iterations=its, u=u, u0=u0, u1=u1)
 
 
+def _log_errors(points: list[EpsilonPoint], key: str) -> np.ndarray:
+    """``log`` of the ``key`` errors; an error that is zero or not finite has no slope (e.g. identical phases,
+    where ``u = u₀``), so it raises :class:`SolverError` rather than writing NaN."""
+    errors = np.array([p.errors[key] for p in points])
+    if not np.all(np.isfinite(errors) & (errors > 0)):
+        raise SolverError(f"the {key} errors {errors.tolist()} are not all positive and finite: no slope to fit")
+    return np.log(errors)
+
+
 def fitted_slopes(points: list[EpsilonPoint]) -> dict[str, float]:
     """Least-squares slopes of ``log error`` against ``log ε`` for every error kind."""
     log_eps = np.log([p.epsilon for p in points])
-    return {key: float(np.polyfit(log_eps, np.log([p.errors[key] for p in points]), 1)[0]) for key in ERRORS}
+    return {key: float(np.polyfit(log_eps, _log_errors(points, key), 1)[0]) for key in ERRORS}
+
+
+def local_slopes(points: list[EpsilonPoint]) -> dict[str, list[float]]:
+    """Slopes between consecutive ``ε`` for every error kind (theory.md §2.5: for the Dirichlet ``H1_u1``
+    they decrease towards ½ as the boundary layer takes over)."""
+    log_eps = np.log([p.epsilon for p in points])
+    return {key: (np.diff(_log_errors(points, key)) / np.diff(log_eps)).tolist() for key in ERRORS}
 
 
 def error_fields(point: EpsilonPoint, degree: int = 2) -> list[dolfinx.fem.Function]:
@@ -284,11 +300,17 @@ class BoundaryStudy:
     points: list[EpsilonPoint]
     slopes: dict[str, float]
 
+    @property
+    def local_slopes(self) -> dict[str, list[float]]:
+        """Slopes between consecutive ``N`` (:func:`local_slopes`)."""
+        return local_slopes(self.points)
+
     def to_dict(self) -> dict:
-        """JSON-ready: ``N``, ``epsilon``, ``errors`` per kind, ``slopes`` and the ``expected_slopes`` of theory,
-        ``dofs`` and ``iterations`` per ``N``."""
+        """JSON-ready: ``N``, ``epsilon``, ``errors`` per kind, ``slopes`` (fitted), ``local_slopes`` (between
+        consecutive ``N``) and the ``expected_slopes`` of theory, ``dofs`` and ``iterations`` per ``N``."""
         return {"N": [p.n for p in self.points], "epsilon": [p.epsilon for p in self.points],
                 "errors": {k: [p.errors[k] for p in self.points] for k in ERRORS}, "slopes": self.slopes,
+                "local_slopes": self.local_slopes,
                 "expected_slopes": EXPECTED_SLOPES[self.boundary], "dofs": [p.dofs for p in self.points],
                 "iterations": [p.iterations for p in self.points]}
 

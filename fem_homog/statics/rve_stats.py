@@ -75,10 +75,14 @@ def variance_slope(sizes: Sequence[float], stds: Sequence[float]) -> float | Non
 def extrapolate(sizes: Sequence[float], estimates: Sequence[Estimate]) -> dict | None:
     """Weighted least-squares fit ``ā(R) ≈ a_∞ + c / R`` of the means (the O(R^-1) boundary-layer bias of
     Dirichlet and Neumann windows, theory.md §3), each mean weighted by ``√n / s``: ``{"limit": a_∞, "c": c}``,
-    ``None`` with fewer than two sizes."""
+    ``None`` with fewer than two sizes. A zero standard deviation is floored at 1e-12 of the means, so a
+    size without spread weighs much but finitely (the fit never overflows)."""
     if len(sizes) < 2:
         return None
-    stderr = np.array([max(e.std, 1e-300) / math.sqrt(e.n) for e in estimates])
+    means = np.array([e.mean for e in estimates])
+    # a size with zero spread (e.g. a deterministic window) gets a finite weight: its error is then round-off
+    floor = 1e-12 * max(np.abs(means).max(), 1e-300)
+    stderr = np.array([max(e.std / math.sqrt(e.n), floor) for e in estimates])
     c, limit = np.polyfit(1.0 / np.asarray(sizes, dtype=float), [e.mean for e in estimates], 1, w=1.0 / stderr)
     return {"limit": float(limit), "c": float(c)}
 

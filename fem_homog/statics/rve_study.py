@@ -5,13 +5,16 @@
 per boundary condition to the statistics of ``(1/d) tr A_R`` (:mod:`fem_homog.statics.rve_stats`): mean, standard
 deviation and Student interval per size, the slope of the variance against ``R``, the extrapolation of the means
 to ``R → ∞`` and the samples needed for a requested precision. With all three conditions it also checks the
-per-sample ordering ``A^N_R ⪯ A^P_R ⪯ A^D_R``, and it reports the exact value where one is known (Dykhne).
+per-sample ordering ``A^N_R ⪯ A^P_R ⪯ A^D_R``, and it reports the exact value where one is known (Dykhne). The
+first samples of the largest window are solved again on a twice finer mesh: their difference gives each boundary
+condition's ``discretization_error``, and a warning when it is not well inside the confidence interval (or when
+the Dirichlet/Neumann means do not bracket the periodic one).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -20,6 +23,7 @@ from mpi4py import MPI
 
 from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.random_media import Medium
+from fem_homog.core.logging import log
 from fem_homog.core.timing import Timings
 from fem_homog.fem.coefficients import PhaseValue
 from fem_homog.output.results import jsonable, peak_memory_mb
@@ -49,11 +53,13 @@ class SizeStatistics:
 
 @dataclass(frozen=True)
 class BoundaryStatistics:
-    """The statistics of one boundary condition over all sizes (increasing), and the fits across sizes."""
+    """The statistics of one boundary condition over all sizes (increasing), the fits across sizes, and the
+    estimated discretization error of the largest size's mean (:func:`discretization_error`)."""
 
     by_size: list[SizeStatistics]
     variance_slope: float | None
     extrapolation: dict | None
+    discretization_error: float | None = None
 
     @property
     def largest(self) -> SizeStatistics:
@@ -65,6 +71,7 @@ class BoundaryStatistics:
         ``by_size``."""
         top = self.largest.estimate
         return jsonable({"size": self.largest.size, "mean": top.mean, "std": top.std, "ci": list(top.ci),
+                         "discretization_error": self.discretization_error,
                          "variance_slope": self.variance_slope, "extrapolation": self.extrapolation,
                          "by_size": [s.to_dict() for s in self.by_size]})
 
@@ -84,6 +91,37 @@ def boundary_statistics(results: Sequence[ensemble.SizeResult], boundary: str, *
     return BoundaryStatistics(by_size=by_size,
                               variance_slope=rve_stats.variance_slope(sizes, [e.std for e in estimates]),
                               extrapolation=rve_stats.extrapolate(sizes, estimates))
+
+
+CHECKED_SAMPLES = 4
+"""Samples of the largest window solved again on a twice finer mesh to estimate the discretization error."""
+
+
+def discretization_error(coarse: ensemble.SizeResult, fine: ensemble.SizeResult, boundary: str) -> float:
+    """Estimated discretization error of the mean ``(1/d) tr A_R``: twice the mean difference between the same
+    samples on the run's mesh and on one twice as fine (Richardson for a first-order rate, the rate of the
+    voxel corner singularities; theory.md §3)."""
+    n = len(fine.samples)
+    diff = [rve_stats.mean_trace(c) - rve_stats.mean_trace(f)
+            for c, f in zip(coarse.tensors[boundary][:n], fine.tensors[boundary])]
+    return 2.0 * abs(float(np.mean(diff)))
+
+
+def warnings(statistics: Mapping[str, BoundaryStatistics]) -> list[str]:
+    """What the user must know about the numbers: a discretization error not well inside (below half of) the
+    confidence half-width, and Dirichlet/Neumann means that do not bracket the periodic one."""
+    out = []
+    for name, stats in statistics.items():
+        lo, hi = stats.largest.estimate.ci
+        if stats.discretization_error is not None and stats.discretization_error > 0.25 * (hi - lo):
+            out.append(f"{name}: the discretization error {stats.discretization_error:.2e} is not well inside the "
+                       f"confidence half-width {0.5 * (hi - lo):.2e}: refine the window mesh or raise the degree")
+    if {"dirichlet", "neumann", "periodic"} <= set(statistics):
+        for d, p, n in zip(*(statistics[b].by_size for b in ("dirichlet", "periodic", "neumann"))):
+            if not n.estimate.mean <= p.estimate.mean <= d.estimate.mean:
+                out.append(f"R = {p.size:g}: the Dirichlet/Neumann means [{n.estimate.mean:.6f}, "
+                           f"{d.estimate.mean:.6f}] do not bracket the periodic mean {p.estimate.mean:.6f}")
+    return out
 
 
 def ordering(results: Sequence[ensemble.SizeResult]) -> dict:
@@ -121,6 +159,7 @@ class RVEStudy:
     statistics: dict[str, BoundaryStatistics]
     ordering: dict | None
     reference: dict
+    warnings: list[str]
     ranks: int
     memory_mb: dict[str, float]
     timings: Timings
@@ -129,7 +168,7 @@ class RVEStudy:
         """JSON-ready: the rve driver's ``results.json``."""
         out = {**{name: s.to_dict() for name, s in self.statistics.items()}, "kind": self.medium.kind,
                "dim": self.medium.dim, "sizes": self.sizes, "samples": [len(r.samples) for r in self.results],
-               "seed": self.seed, "reference": self.reference,
+               "seed": self.seed, "reference": self.reference, "warnings": self.warnings,
                "mesh_cells": [[s.cells for s in r.samples] for r in self.results],
                "dofs": [[s.dofs for s in r.samples] for r in self.results], "ranks": self.ranks,
                "groups": self.groups, "peak_memory_mb": self.memory_mb,
@@ -155,10 +194,17 @@ def rve_study(medium: Medium, sizes: Sequence[float], *, samples: int, seed: int
     timings = Timings()
     with timings.stage("total"):
         results = ensemble.run(medium, sizes, samples, seed, values, boundaries, options, groups=groups, comm=comm)
-    statistics = {b: boundary_statistics(results, b, precision=precision) for b in boundaries}
+        check = min(CHECKED_SAMPLES, len(results[-1].samples))
+        fine = ensemble.run(medium, sizes[-1:], check, seed, values, boundaries, options.refined(),
+                            groups=min(groups, check), comm=comm)[0]
+    statistics = {b: replace(boundary_statistics(results, b, precision=precision),
+                             discretization_error=discretization_error(results[-1], fine, b)) for b in boundaries}
+    for message in warnings(statistics):
+        log(f"  warning: {message}", comm)
     return RVEStudy(medium=medium, sizes=list(sizes), seed=seed, groups=groups, results=results,
                     statistics=statistics, ordering=ordering(results) if len(boundaries) == len(BOUNDARIES) else None,
-                    reference=reference(medium, values), ranks=comm.size, memory_mb=peak_memory_mb(comm),
+                    reference=reference(medium, values), warnings=warnings(statistics), ranks=comm.size,
+                    memory_mb=peak_memory_mb(comm),
                     timings=timings)
 
 

@@ -103,3 +103,26 @@ def test_reconstruct_and_demodulate_in_parallel():
     u = crystal.reconstruct(dolfinx.fem.functionspace(cm.mesh, ("Lagrange", 2)), [(f, U, (np.pi, 0.0))])
     centres, f_h = crystal.demodulate(u, U, (np.pi, 0.0), cm)
     assert np.abs(f_h - (1.0 + 0.2 * centres[:, 0] - 0.1j * centres[:, 1])).max() < 5e-3
+
+
+def supercell_numbers(comm: MPI.Comm) -> np.ndarray:
+    from fem_homog.cells.meshing import mesh_cell
+    from fem_homog.photonics.bloch import BlochProblem
+    from fem_homog.photonics.envelope_study import drive
+    from fem_homog.photonics.hfh import Selection, hfh_at_point
+    from fem_homog.photonics.supercell import supercell_errors
+
+    geo = geometry_from_config({"shape": "square", "side": 0.5})
+    phases = [Phase(MATRIX, materials.constant(1.0)),
+              Phase(INCLUSION, materials.drude(1.0, 2 * math.pi, 2 * math.pi * 0.01))]
+    problem = BlochProblem(mesh_cell(geo, h=0.1, order=2, comm=comm), phases)
+    hfh = hfh_at_point(problem, [math.pi, 0.0], Selection(band=1, search_from=2 * math.pi * 0.3))
+    r = supercell_errors(problem, hfh, [drive(hfh.omega0, 0.02)], size=4, block=(3, 2), position=(3.1, 4.2))
+    return np.array([r.error_l2[0], r.norm_l2[0], *r.amplitude_factor])
+
+
+def test_supercell_study_serial_equals_parallel():
+    """The Floquet–Bloch supercell errors (one MUMPS solve per q on the distributed cell) equal the serial ones."""
+    parallel = supercell_numbers(MPI.COMM_WORLD)
+    serial = supercell_numbers(MPI.COMM_SELF)
+    assert np.allclose(parallel, serial, rtol=1e-8), (parallel, serial)

@@ -41,3 +41,17 @@ def test_blocked_fluid_fails_on_every_rank():
     cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "checkerboard"}), h=0.1, order=1)
     with pytest.raises(InputError, match="disconnected"):
         darcy.permeability(cell)
+
+
+@pytest.mark.timeout(120)
+def test_failure_in_rank0_windings_raises_on_every_rank(monkeypatch):
+    """The winding computation runs on rank 0 only: a failure there (injected) raises on both ranks instead of
+    leaving rank 1 waiting in the broadcast."""
+    def failing(*args):
+        raise RuntimeError("injected winding failure")
+
+    monkeypatch.setattr(darcy, "_windings", failing)
+    cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.3}), h=0.1, order=2,
+                     comm=MPI.COMM_WORLD)
+    with pytest.raises(RuntimeError, match="injected winding failure|rank 0 of 2 failed"):
+        darcy.percolation(cell)

@@ -42,3 +42,24 @@ def test_one_dimensional_stack_serial_equals_parallel():
         return hfh_at_point(problem, [np.pi], Selection(band=1, search_from=0.5)).T
 
     assert np.allclose(tensor(MPI.COMM_WORLD), tensor(MPI.COMM_SELF), rtol=1e-8)
+
+
+def test_symmetric_mesh_and_hermitian_correctors_serial_equals_parallel():
+    """The symmetric mesh (built on rank 0, distributed) and the Hermitian bordered system of a point off the
+    zone edges: the triangular lattice's K, band 1 (simple) and bands 2–3 (Dirac pair), serial = parallel."""
+    from fem_homog.cells.lattice import named_point
+    from fem_homog.cells.symmetric_mesh import symmetric_cell
+
+    geo = geometry_from_config({"lattice": "hexagonal", "shape": "circle", "radius": 0.2})
+    K = named_point("K", geo.lattice_vectors)
+
+    def models(comm):
+        problem = BlochProblem(symmetric_cell(geo, h=0.1, order=2, comm=comm),
+                               [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))])
+        return [hfh_at_point(problem, K, Selection(band=band)) for band in (1, 2)]
+
+    (simple, dirac), (simple_1, dirac_1) = models(MPI.COMM_WORLD), models(MPI.COMM_SELF)
+    assert simple.case == simple_1.case == "simple" and dirac.case == dirac_1.case == "repeated"
+    assert np.allclose(simple.T, simple_1.T, rtol=1e-8)
+    assert abs(dirac.omegas[1] ** 2 - dirac.omegas[0] ** 2) < 1e-12 * abs(dirac.omegas[0] ** 2)
+    assert np.allclose(dirac.slopes([1.0, 0.0]), dirac_1.slopes([1.0, 0.0]), rtol=1e-8)

@@ -97,3 +97,51 @@ def test_bloch_bands_serial_equals_parallel():
                                    polarization="TM", degree=2)
             values.append(problem.solve([1.0, 0.5], nev=4, target=target).omegas[:3])
         assert np.allclose(values[0], values[1], rtol=1e-9)
+
+
+def test_a_failing_k_group_ends_every_rank_with_its_message():
+    """Issue 12: a solver failure inside one k-group (the other group healthy) ends every rank with that
+    group's error, never a rank left waiting in the gather of the results. A hang would block the run: the
+    watchdog dumps the stacks and exits after 120 s instead."""
+    import faulthandler
+
+    from fem_homog.core.errors import SolverError
+    from fem_homog.photonics.bands import KGroups, k_path, sweep_bands
+    from fem_homog.photonics.bloch import BlochProblem
+    from fem_homog.photonics.materials import Phase, constant
+
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        groups = KGroups.split(MPI.COMM_WORLD, 2)
+        cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.2, order=2,
+                         comm=groups.comm)
+        problem = BlochProblem(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(8.9))])
+        if groups.index == 1:
+            def fail(k, **kwargs):
+                raise SolverError("injected failure in k-group 1")
+
+            problem.solve = fail
+        with pytest.raises(SolverError, match="^injected failure in k-group 1$"):
+            sweep_bands(problem, k_path("GXM", 3, 2), num_bands=2, groups=groups)
+        MPI.COMM_WORLD.barrier()
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def test_continued_dispersive_sweep_serial_equals_parallel():
+    """Issue 15: the continued Drude sweep (the brackets and shifts decided from distributed solves) gives the
+    same bands and the same methods on two ranks as on one."""
+    from fem_homog.core.units import TWO_PI
+    from fem_homog.photonics.bands import k_path, sweep_bands
+    from fem_homog.photonics.bloch import BlochProblem
+    from fem_homog.photonics.materials import Phase, constant, drude
+
+    results = []
+    for comm in (MPI.COMM_WORLD, MPI.COMM_SELF):
+        cell = mesh_cell(geometry_from_config({"dim": 2, "shape": "circle", "radius": 0.2}), h=0.1, order=2,
+                         comm=comm)
+        problem = BlochProblem(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, drude(1.0, TWO_PI, 0.1))])
+        diagram = sweep_bands(problem, k_path("GXM", 3, 2), num_bands=3, target=2.0)
+        results.append((np.array([p.omega for p in diagram.points]), [p.method for p in diagram.points]))
+    assert np.allclose(results[0][0], results[1][0], rtol=1e-9)
+    assert results[0][1] == results[1][1] and "continued" in results[0][1]

@@ -8,6 +8,7 @@ from mpi4py import MPI
 import fem_homog  # noqa: F401
 from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.random_media import Medium
+from fem_homog.core.errors import InputError, SolverError
 from fem_homog.statics import ensemble
 
 pytestmark = pytest.mark.skipif(MPI.COMM_WORLD.size < 2, reason="needs mpiexec -n 2 or more")
@@ -45,3 +46,22 @@ def test_groups_do_not_change_the_ensemble():
         assert one.size == two.size and len(one.samples) == 3
         for name in BOUNDARIES:
             assert np.abs(one.tensors[name] - two.tensors[name]).max() < 1e-8
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("error", [InputError, SolverError])
+def test_failure_in_one_group_raises_on_every_rank(monkeypatch, error):
+    """Sample 1 fails on group 1 only (injected): both groups raise the same kind of error with its message,
+    instead of group 0 waiting forever in the gather (the timeout turns a hang into a failure)."""
+    solve = ensemble.solve_sample
+
+    def failing(medium, size, index, *args, **kwargs):
+        if index == 1:
+            raise error(f"injected failure in sample {index}")
+        return solve(medium, size, index, *args, **kwargs)
+
+    monkeypatch.setattr(ensemble, "solve_sample", failing)
+    medium = Medium("checkerboard", dim=2, fraction=0.5)
+    with pytest.raises(error, match="injected failure in sample 1"):
+        ensemble.run(medium, [4], 3, 4, VALUES, ["periodic"], ensemble.WindowOptions(cells_per_voxel=1),
+                     groups=2, comm=WORLD)
