@@ -38,7 +38,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 from petsc4py import PETSc
 
-_MATCH_TOL = 1e-8  # relative to the cell size: gmsh copies periodic nodes exactly, up to round-off
+MATCH_TOL = 1e-8  # relative to the cell size: gmsh copies periodic nodes exactly, up to round-off
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class PeriodicMap:
         return self.V.mesh.comm
 
 
-def _box_lattice(x: np.ndarray, comm: MPI.Comm, gdim: int) -> np.ndarray:
+def box_lattice(x: np.ndarray, comm: MPI.Comm, gdim: int) -> np.ndarray:
     """The lattice of a box cell, ``diag(L)``, from the extent of the mesh nodes over all ranks."""
     lo = np.full(gdim, np.inf)
     hi = np.full(gdim, -np.inf)
@@ -104,7 +104,7 @@ def _boundary_nodes(x: np.ndarray, lattice: np.ndarray, comm: MPI.Comm, tol: flo
     return np.flatnonzero((height >= top - tol).any(axis=1)).astype(np.int32)
 
 
-def _image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Classes of boundary nodes that are lattice translates of one another: a component label per node and
     whether each node has at least one image (a periodic mesh has one for every boundary node)."""
     tree = cKDTree(x)
@@ -142,14 +142,14 @@ def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None
     index_map = V.dofmap.index_map
     n_owned = index_map.size_local
     x = V.tabulate_dof_coordinates()[:n_owned, :gdim]
-    lattice = _box_lattice(x, comm, gdim) if lattice is None else np.asarray(lattice, dtype=float)
-    tol = _MATCH_TOL * np.abs(lattice).max()
+    lattice = box_lattice(x, comm, gdim) if lattice is None else np.asarray(lattice, dtype=float)
+    tol = MATCH_TOL * np.abs(lattice).max()
 
     boundary = _boundary_nodes(x, lattice, comm, tol)
     global_id = index_map.local_to_global(np.arange(n_owned, dtype=np.int32)).astype(np.int64)
     all_x = np.concatenate(comm.allgather(x[boundary])).reshape(-1, gdim)
     all_id = np.concatenate(comm.allgather(global_id[boundary]))
-    label, has_image = _image_classes(all_x, lattice, tol)
+    label, has_image = image_classes(all_x, lattice, tol)
     smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
     np.minimum.at(smallest, label, all_id)  # the master of a class: its smallest global node number
     sorter = np.argsort(all_id)
@@ -185,7 +185,7 @@ def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None
                        num_reduced_global=num_reduced_global)
 
 
-def _phases(k: Sequence[float] | None, lattice: np.ndarray) -> np.ndarray:
+def lattice_phases(k: Sequence[float] | None, lattice: np.ndarray) -> np.ndarray:
     """Per-period Bloch factors ``exp(i k·a_j)`` with exact ±1 at the zone centre and edges."""
     if k is None:
         return np.ones(len(lattice), dtype=complex)
@@ -220,7 +220,7 @@ def prolongation(pmap: PeriodicMap, k: Sequence[float] | None = None) -> PETSc.M
     V, bs = pmap.V, pmap.block_size
     index_map = V.dofmap.index_map
     n_owned = index_map.size_local
-    phase = _phases(k, pmap.lattice)
+    phase = lattice_phases(k, pmap.lattice)
     weight = np.prod(phase[None, :] ** pmap.shift, axis=1)
     if k is None or np.all(phase.imag == 0):
         weight = weight.real.astype(PETSc.ScalarType)

@@ -33,7 +33,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_homog.core.errors import SolverError, require, require_collective
-from fem_homog.fem.periodic import _MATCH_TOL, _box_lattice, _image_classes, _phases
+from fem_homog.fem.periodic import MATCH_TOL, box_lattice, image_classes, lattice_phases
 
 import dolfinx.fem
 import dolfinx.la
@@ -182,7 +182,7 @@ def _entity_classes(ent: _Entities, global_dof: np.ndarray, lattice: np.ndarray,
     dofs = ent.dofs[boundary]
     x = _gather(comm, ent.midpoints[boundary]).reshape(-1, ent.midpoints.shape[1])
     first = _gather(comm, global_dof[dofs[:, 0]])
-    label, has_image = _image_classes(x, lattice, tol) if len(x) else (np.zeros(0, int), np.zeros(0, bool))
+    label, has_image = image_classes(x, lattice, tol) if len(x) else (np.zeros(0, int), np.zeros(0, bool))
     smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
     np.minimum.at(smallest, label, first)
     sorter = np.argsort(first)
@@ -236,9 +236,9 @@ def periodic_entity_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None
     require(V.mesh.topology.dim >= 2, "the entity prolongation needs a 2D or 3D mesh (1D: fem.periodic)")
     n_owned = V.dofmap.index_map.size_local
     if lattice is None:
-        lattice = _box_lattice(V.mesh.geometry.x[:V.mesh.geometry.index_map().size_local, :gdim], comm, gdim)
+        lattice = box_lattice(V.mesh.geometry.x[:V.mesh.geometry.index_map().size_local, :gdim], comm, gdim)
     lattice = np.asarray(lattice, dtype=float)
-    tol = _MATCH_TOL * np.abs(lattice).max()
+    tol = MATCH_TOL * np.abs(lattice).max()
     global_dof = V.dofmap.index_map.local_to_global(np.arange(n_owned, dtype=np.int32)).astype(np.int64)
 
     classes, problems = [], []
@@ -284,7 +284,7 @@ def prolongation(emap: EntityPeriodicMap, k: Sequence[float] | None = None) -> P
     Real when every Bloch phase is ±1 (Γ, zone edges) or ``k`` is None.
     """
     n_owned = emap.V.dofmap.index_map.size_local
-    phase = _phases(k, emap.lattice)
+    phase = lattice_phases(k, emap.lattice)
     factor = np.prod(phase[None, :] ** emap.slave_shift, axis=1) if len(emap.slave_shift) else np.ones(0)
     master = np.flatnonzero(emap.reduced_dof >= 0)
     rows = np.concatenate([master, emap.slave_rows]).astype(np.int64)
