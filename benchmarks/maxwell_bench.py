@@ -8,46 +8,73 @@ Every run meshes the cell (order 2), builds the problem (entity prolongations, a
 (EPS shift-and-invert, MUMPS, mixed Kikuchi pencil). The error of a run is the largest relative deviation over
 the bands at X and R from the finest degree-2 run (the reference, listed last). One process, one core; timings
 are disturbed by anything else running on the machine. Writes ``benchmarks/out/maxwell.md`` and ``maxwell.json``.
+
+Scale mode (the largest Nédélec problem in a memory budget, MUMPS block low-rank compression and out-of-core):
+
+    .venv/bin/python benchmarks/maxwell_bench.py --scale --h 0.14 0.1 0.08 --blr 0 1e-8 1e-6 --ranks 1 2
+    .venv/bin/python benchmarks/maxwell_bench.py --report          # table and 24 GiB estimate from the JSON
+
+Each (ranks, h, BLR tolerance) is one fresh process (``mpiexec -n ranks``, so its peak memory is its own): mesh,
+build, then one k-point (X, six bands) inside ``mumps_options``. A row per run is printed and appended to
+``benchmarks/out/maxwell_scale.json``: N1curl dofs, mixed (Kikuchi) size, seconds per k-point, MUMPS's estimated
+and used factorization memory (INFOG(16/36) and INFOG(21), largest rank), factor entries with and without BLR,
+the peak resident memory of every rank, the bands and the load average. A run that fails (MUMPS error, a check
+of the eigensolver, out of memory, ``--timeout``) is recorded with its error. The estimate fits
+peak memory ∝ N^α over the largest runs of each BLR tolerance and solves it for the budget.
 """
 
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from mpi4py import MPI  # noqa: E402
+from scipy.optimize import brentq  # noqa: E402
 
 import fem_homog  # noqa: E402,F401
 from fem_homog.cells.geometry import INCLUSION, MATRIX, CellGeometry, Inclusion  # noqa: E402
 from fem_homog.cells.meshing import mesh_cell  # noqa: E402
+from fem_homog.core.errors import SolverError  # noqa: E402
+from fem_homog.fem.petsc import MumpsOptions, mumps_options  # noqa: E402
+from fem_homog.output.results import peak_memory_mb  # noqa: E402
 from fem_homog.photonics.materials import Phase, constant  # noqa: E402
 from fem_homog.photonics.maxwell import MaxwellBlochProblem  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "out"
+SCALE_JSON = OUT / "maxwell_scale.json"
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
 POINTS = {"X": [np.pi, 0.0, 0.0], "R": [np.pi, np.pi, np.pi]}
 NUM_BANDS = 6
 RUNS = [(1, 0.2), (1, 0.14), (1, 0.1), (1, 0.07), (2, 0.3), (2, 0.2), (2, 0.14), (2, 0.1), (2, 0.07)]
 
 
-def run(degree: int, h: float) -> dict:
+def build(degree: int, h: float) -> tuple[MaxwellBlochProblem, float, float]:
+    """The crystal's problem on a curved mesh of size ``h``; with the meshing and set-up seconds."""
     geo = CellGeometry(dim=3, kind="inclusions", inclusions=(Inclusion("sphere", (0.5, 0.5, 0.5), radius=0.25),))
     start = time.perf_counter()
     cell = mesh_cell(geo, h=h, order=2)
     meshed = time.perf_counter()
     problem = MaxwellBlochProblem.from_cell(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(11.56))],
                                             degree=degree)
-    built = time.perf_counter()
+    return problem, meshed - start, time.perf_counter() - meshed
+
+
+def run(degree: int, h: float) -> dict:
+    problem, mesh_s, setup_s = build(degree, h)
     bands, solve_seconds = {}, []
     for name, k in POINTS.items():
         t = time.perf_counter()
         bands[name] = (problem.solve(k, nev=NUM_BANDS).omegas.real / (2 * np.pi)).tolist()  # units 2πc/a
         solve_seconds.append(time.perf_counter() - t)
     return {"degree": degree, "h": h, "dofs": problem.emap.num_reduced_global,
-            "multiplier_dofs": problem.emap_W.num_reduced_global, "mesh_s": meshed - start,
-            "setup_s": built - meshed, "solve_s_per_k": float(np.mean(solve_seconds)), "bands": bands}
+            "multiplier_dofs": problem.emap_W.num_reduced_global, "mesh_s": mesh_s,
+            "setup_s": setup_s, "solve_s_per_k": float(np.mean(solve_seconds)), "bands": bands}
 
 
 def table(results: list[dict]) -> str:
@@ -64,16 +91,163 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scale_run(args: argparse.Namespace) -> None:
+    """One scale row (under ``mpiexec``): mesh, build, one k-point inside ``mumps_options``; appended to the JSON."""
+    comm = MPI.COMM_WORLD
+    problem, mesh_s, setup_s = build(args.degree, args.h[0])
+    n1curl, multipliers = problem.emap.num_reduced_global, problem.emap_W.num_reduced_global
+    options = MumpsOptions(blr_tolerance=args.blr[0], out_of_core=args.out_of_core, ooc_tmpdir=args.ooc_dir)
+    row = {"run": args.run_id, "degree": args.degree, "h": args.h[0], "ranks": comm.size, **options.to_dict(),
+           "n1curl_dofs": n1curl, "mixed_size": n1curl + multipliers, "mesh_s": mesh_s, "setup_s": setup_s}
+    start = time.perf_counter()
+    try:
+        with mumps_options(options) as report:
+            omegas = problem.solve(POINTS["X"], nev=NUM_BANDS).omegas.real / (2 * np.pi)
+        row.update(bands_X=omegas.tolist(), mumps=report.factorizations[-1].to_dict())
+    except SolverError as err:
+        row["error"] = str(err)
+    row.update(solve_s=time.perf_counter() - start, peak_rss_mb=peak_memory_mb(comm),
+               peak_rss_mb_ranks=comm.gather(peak_memory_mb(MPI.COMM_SELF)["max_rank"]), load=os.getloadavg())
+    if comm.rank == 0:
+        append_row(row, args.json)
+        print(json.dumps(row), flush=True)
+
+
+def append_row(row: dict, path: Path) -> None:
+    rows = json.loads(path.read_text()) if path.exists() else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([*rows, row], indent=1))
+
+
+def scale(args: argparse.Namespace) -> None:
+    """Every (ranks, h, BLR tolerance) in a fresh process; a row per run, then the table and the estimate."""
+    run_id = time.strftime("%Y-%m-%dT%H:%M:%S")
+    print("\n".join(scale_table([], []).splitlines()[:2]), flush=True)
+    for ranks in args.ranks:
+        for h in args.h:
+            for blr in args.blr:
+                cmd = [str(MPIEXEC), "-n", str(ranks), sys.executable, __file__, "--one", "--run-id", run_id,
+                       "--json", str(args.json), "--degree", str(args.degree), "--h", str(h), "--blr", str(blr)]
+                if args.out_of_core:
+                    cmd += ["--out-of-core"] + (["--ooc-dir", args.ooc_dir] if args.ooc_dir else [])
+                failure = None
+                try:
+                    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+                    if proc.returncode != 0:
+                        failure = f"exit code {proc.returncode}: {proc.stderr.strip()[-300:]}"
+                except subprocess.TimeoutExpired:
+                    failure = f"stopped after {args.timeout:.0f} s"
+                if failure is not None:
+                    append_row({"run": run_id, "degree": args.degree, "h": h, "ranks": ranks, "blr_tolerance": blr,
+                                "out_of_core": args.out_of_core, "error": failure, "load": os.getloadavg()},
+                               args.json)
+                rows = json.loads(args.json.read_text())
+                print(scale_table(rows[-1:], rows).splitlines()[-1], flush=True)
+    rows = json.loads(args.json.read_text())
+    report([r for r in rows if r["run"] == run_id], rows, args.budget_gib)
+
+
+def full_rank_twin(row: dict, rows: list[dict]) -> dict | None:
+    """The full-rank in-core run of the same size and ranks (latest in ``rows``, the whole JSON), if any."""
+    twins = [r for r in rows if (r["ranks"], r["degree"], r["h"]) == (row["ranks"], row["degree"], row["h"])
+             and r["blr_tolerance"] == 0 and not r["out_of_core"] and "bands_X" in r]
+    return twins[-1] if twins else None
+
+
+def scale_table(rows: list[dict], all_rows: list[dict]) -> str:
+    lines = ["| ranks | degree | h | N1curl dofs | mixed size | BLR tol | OOC | s per k | MUMPS est. MB/rank | "
+             "MUMPS used MB/rank | factor entries BLR/full | peak RSS MiB/rank (sum) | max rel. Δ bands | load |",
+             "|" + "---|" * 14]
+    for r in rows:
+        head = f"| {r['ranks']} | {r['degree']} | {r['h']} | "
+        if "mumps" not in r:
+            lines.append(head + f"{r.get('n1curl_dofs', '–')} | {r.get('mixed_size', '–')} | {r['blr_tolerance']:g} "
+                         f"| {r['out_of_core']} | failed: {r['error'][:120]} |" + " – |" * 5 + f" {r['load'][0]:.1f} |")
+            continue
+        m, twin = r["mumps"], full_rank_twin(r, all_rows)
+        delta = (f"{np.abs(np.array(r['bands_X']) / np.array(twin['bands_X']) - 1).max():.1e}"
+                 if twin is not None else "–")
+        lines.append(head + f"{r['n1curl_dofs']} | {r['mixed_size']} | {r['blr_tolerance']:g} | {r['out_of_core']} "
+                     f"| {r['solve_s']:.1f} | {m['estimated_mb']} | {m['used_mb']} | {m['compression']:.3f} "
+                     f"| {r['peak_rss_mb']['max_rank']:.0f} ({r['peak_rss_mb']['total']:.0f}) | {delta} "
+                     f"| {r['load'][0]:.1f} |")
+    return "\n".join(lines)
+
+
+def budget_estimate(rows: list[dict], budget_gib: float) -> list[str]:
+    """Per (ranks, BLR tolerance, out-of-core), over its three largest successful runs: MUMPS's factorization memory
+    (INFOG(22), all ranks) fitted as c N^α in the mixed size N, the rest of the peak RSS (libraries, mesh, matrices,
+    Krylov basis) as a + b N, the time as N^γ; the N at which their sum reaches the budget, and its h from
+    N ∝ h^β fitted over the three finest meshes."""
+    ok = [r for r in rows if "mumps" in r]
+    finest = sorted({(r["h"], r["mixed_size"]) for r in ok})[:3]
+    if len(finest) < 2:
+        return ["(the estimate needs successful runs at two sizes or more)"]
+    beta, logc = np.polyfit(*np.log(np.array(finest)).T, 1)
+    lines = []
+    for key in sorted({(r["ranks"], r["blr_tolerance"], r["out_of_core"]) for r in ok}):
+        runs = sorted((r for r in ok if (r["ranks"], r["blr_tolerance"], r["out_of_core"]) == key),
+                      key=lambda r: r["mixed_size"])[-3:]
+        if len({r["mixed_size"] for r in runs}) < 2:
+            continue
+        N = np.array([r["mixed_size"] for r in runs], dtype=float)
+        factor = np.array([r["mumps"]["used_mb_total"] for r in runs], dtype=float)
+        alpha, log_c = np.polyfit(np.log(N), np.log(factor), 1)
+        slope, base = np.polyfit(N, [r["peak_rss_mb"]["total"] for r in runs] - factor, 1)
+        gamma, log_t = np.polyfit(np.log(N), np.log([r["solve_s"] for r in runs]), 1)
+
+        def excess(log_n: float) -> float:
+            n = np.exp(log_n)
+            return np.exp(log_c) * n**alpha + base + slope * n - budget_gib * 1024
+
+        if excess(np.log(N[-1])) > 0 or excess(np.log(1e9)) < 0:
+            continue
+        n_max = np.exp(brentq(excess, np.log(N[-1]), np.log(1e9)))
+        lines.append(f"ranks {key[0]}, BLR {key[1]:g}, OOC {key[2]}: MUMPS memory ∝ N^{alpha:.2f}, rest "
+                     f"{base:.0f} + {slope * 1e3:.2f}/1000 dofs MiB, time ∝ N^{gamma:.2f} (N = "
+                     f"{', '.join(str(int(n)) for n in N)}): {budget_gib:g} GiB at N ≈ {n_max:.3g} "
+                     f"(h ≈ {np.exp((np.log(n_max) - logc) / beta):.3g}), ≈ {np.exp(log_t) * n_max**gamma:.3g} s per k")
+    return lines
+
+
+def report(rows: list[dict], all_rows: list[dict], budget_gib: float) -> None:
+    print(scale_table(rows, all_rows))
+    print(f"\nN ∝ h^β from the three finest meshes; budget {budget_gib:g} GiB of peak RSS summed over ranks:")
+    print("\n".join(budget_estimate(rows, budget_gib)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only h = 0.3 for degrees 1 and 2")
-    runs = [(1, 0.3), (2, 0.3)] if parser.parse_args().quick else RUNS
-    results = [run(degree, h) for degree, h in runs]
-    OUT.mkdir(parents=True, exist_ok=True)
-    text = table(results)
-    (OUT / "maxwell.md").write_text(text)
-    (OUT / "maxwell.json").write_text(json.dumps(results, indent=1))
-    print(text)
+    parser.add_argument("--scale", action="store_true", help="memory/time scaling with MUMPS options (see above)")
+    parser.add_argument("--report", action="store_true", help="table and estimate from the scale JSON")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # one scale row (under mpiexec)
+    parser.add_argument("--run-id", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--h", type=float, nargs="+", default=[0.14, 0.1], help="scale: mesh sizes")
+    parser.add_argument("--degree", type=int, default=2, help="scale: Nédélec degree")
+    parser.add_argument("--blr", type=float, nargs="+", default=[0.0, 1e-8], help="scale: BLR tolerances (0: off)")
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2], help="scale: MPI ranks")
+    parser.add_argument("--out-of-core", action="store_true", help="scale: MUMPS factors on disk")
+    parser.add_argument("--ooc-dir", default=None, help="scale: directory of the out-of-core files")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="scale: seconds before a run is stopped")
+    parser.add_argument("--json", type=Path, default=SCALE_JSON, help="scale: the JSON the rows are appended to")
+    parser.add_argument("--budget-gib", type=float, default=24.0, help="scale: memory budget of the estimate")
+    args = parser.parse_args()
+    if args.one:
+        scale_run(args)
+    elif args.scale:
+        scale(args)
+    elif args.report:
+        rows = json.loads(args.json.read_text())
+        report(rows, rows, args.budget_gib)
+    else:
+        runs = [(1, 0.3), (2, 0.3)] if args.quick else RUNS
+        results = [run(degree, h) for degree, h in runs]
+        OUT.mkdir(parents=True, exist_ok=True)
+        text = table(results)
+        (OUT / "maxwell.md").write_text(text)
+        (OUT / "maxwell.json").write_text(json.dumps(results, indent=1))
+        print(text)
 
 
 if __name__ == "__main__":

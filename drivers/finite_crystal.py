@@ -33,7 +33,7 @@ from fem_homog.core.timing import Timings
 from fem_homog.core.units import to_reduced
 from fem_homog.output.results import write_fields, write_results
 from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.envelope import compare_with_full_wave, envelope_model, plot_comparison
+from fem_homog.photonics.envelope import compare_with_full_wave, envelope_model, plot_comparison, resolve_edge
 from fem_homog.photonics.envelope_study import finite_crystal_study, plot_convergence, supercell_study
 from fem_homog.photonics.hfh import hfh_at_point
 
@@ -45,7 +45,7 @@ DEFAULTS: Config = {
     "fe": {"degree": 2},
     "hfh": {"point": "X", "band": 1, "target": 0.0, "search_from": 0.3, "cluster_tol": 0.02,
             "repeated_tol": 1e-5, "parabolic_tol": 0.05},
-    "crystal": {"nx": 14, "ny": 14, "margin": 1.0, "pml_width": 2.0},
+    "crystal": {"nx": 14, "ny": 14, "margin": 1.0, "pml_width": 2.0, "edge_offset": "auto"},
     "source": {"kind": "point", "position": [], "frequency": 0.0, "relative_detuning": 0.002},
     "study": {"detunings": [], "supercell": 0},
     "output": {"plot": True},
@@ -60,6 +60,7 @@ def main(config: Config, out: Path) -> None:
         problem = BlochProblem(cell, setup.phases, polarization=setup.polarization, degree=setup.degree)
         hfh = hfh_at_point(problem, setup.k0, setup.selection)
         model = envelope_model(hfh, setup.geometry, setup.source, parabolic_tol=setup.parabolic_tol)
+        edge = resolve_edge(problem, hfh, setup.geometry, setup.edge_offset) if setup.source.periodic else None
     nx, ny = setup.counts
     log(f"finite_crystal: {nx}×{ny} rods, {setup.polarization}, HFH at {setup.point}: "
         f"ω0 a/2πc = {complex(to_reduced(hfh.omega0)):.5f}, T = {np.round(hfh.T, 4).tolist()} "
@@ -71,7 +72,7 @@ def main(config: Config, out: Path) -> None:
                                h=setup.h, order=setup.order)
     with solve_keys():
         comparison = compare_with_full_wave(crystal, problem, model, setup.source, h_envelope=setup.h_envelope,
-                                            degree=setup.degree, timings=timings)
+                                            degree=setup.degree, timings=timings, edge_offset=edge or "auto")
     result = comparison.result
     numbers = result.to_dict()
     ratio = result.diagonal_to_axis_ratio
@@ -88,7 +89,7 @@ def main(config: Config, out: Path) -> None:
         with solve_keys(), timings.stage("study"):
             studies = [finite_crystal_study(crystal, problem, hfh, setup.geometry, setup.source, setup.detunings,
                                             h_envelope=setup.h_envelope, degree=setup.degree,
-                                            parabolic_tol=setup.parabolic_tol)]
+                                            parabolic_tol=setup.parabolic_tol, edge_offset=edge or "auto")]
             if setup.source.periodic:
                 studies.append(supercell_study(problem, hfh, setup.source, setup.counts, setup.detunings,
                                                size=setup.supercell))

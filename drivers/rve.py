@@ -6,8 +6,10 @@ ranks → mesh each window and compute its apparent tensors with periodic, Diric
 (static) boundary conditions → mean, standard deviation and 95 % Student interval of (1/d) tr A per size, the
 slope of the variance against R, the samples needed for a requested precision → solve the first samples of the
 largest window again on a twice finer mesh: the discretization error per boundary condition, with a warning when
-it is not well inside the interval → write numbers and plots (theory.md §3). Voxel windows default to P2 on
-4 cells per voxel graded towards the voxel faces (``mesh.grading``), where the corner singularities sit.
+it is not well inside the interval → write numbers and plots (theory.md §3). Windows default to P2; voxel and
+checkerboard windows to 4 cells per voxel graded towards the voxel faces (``mesh.grading``), where the corner
+singularities sit; disk and sphere windows to curved (order 2) interfaces, whose polygon-area error would
+otherwise exceed the interval.
 
     python drivers/rve.py                                                   # random checkerboard, R = 8
     python drivers/rve.py --set 'rve.size=[4, 8, 16]'                       # the R-study
@@ -33,7 +35,7 @@ from fem_homog.statics.rve_study import plot_estimates, rve_study
 DEFAULTS: Config = {
     "rve": dict(RVE_DEFAULTS),
     "material": {"matrix": 1.0, "inclusion": 4.0, "labels": []},
-    "mesh": {"h": 0.1, "order": 1, "cells_per_voxel": 4, "grading": 2.0},
+    "mesh": {"h": 0.1, "order": 2, "cells_per_voxel": 4, "grading": 2.0},
     "fe": {"degree": 2},
     "solver": {"method": "cg-gamg", "rtol": 1e-10},
     "output": {"plot": True},

@@ -129,7 +129,7 @@ def test_records_and_results_keys(homogeneous, tmp_path):
                             "solves", "settings"]
     assert KPointBands.from_dict(record).to_dict() == record == diagram.points[2].to_dict()
     assert list(diagram.to_dict()) == ["k", "k_distance", "labels", "omega_a_over_2pi_c", "residuals", "filtered",
-                                       "bands", "dofs", "ranks", "k_groups", "timings"]
+                                       "bands", "gaps", "dofs", "ranks", "k_groups", "timings"]
 
 
 def test_k_groups_chunks_and_errors():

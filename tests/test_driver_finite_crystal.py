@@ -38,7 +38,7 @@ def test_default_hyperbolic_crystal_emits_along_the_diagonals(tmp_path, run_driv
 
 def test_periodically_repeated_source_and_its_convergence_study(tmp_path, run_driver):
     """``source.kind = "periodic"``: a source in every cell with the phase e^{−ik0·n} drives the X mode
-    coherently. Its HFH field (uniform envelope source U0(y_s)/D over the crystal, f = 0 at the crystal edge)
+    coherently. Its HFH field (uniform envelope source U0(y_s)/D over the crystal, leaky edge f + δ∂f = 0)
     has the full wave's pattern and amplitude (the model without the edge condition was off by 2×:
     |c| = 0.44, error_l2 1.54). ``study.detunings`` repeats the comparison towards the band edge and, in the
     Bloch supercell without crystal edges, the error falls at least ∝ |κ| with the exact amplitude."""

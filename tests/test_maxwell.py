@@ -14,16 +14,19 @@ from fem_homog.cells.geometry import INCLUSION, MATRIX
 from fem_homog.cells.meshing import gmsh_session, set_periodic
 from fem_homog.fem import periodic, prolongation
 from fem_homog.fem.coefficients import phase_function
+from fem_homog.forms import bloch as bloch_forms
 from fem_homog.photonics.bands import k_path, sweep_bands
 from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.laminate1d import Layer, dispersion
-from fem_homog.photonics.materials import Phase, constant, drude
+from fem_homog.photonics.materials import Phase, constant, drude, lorentz
 from fem_homog.photonics.maxwell import MaxwellBlochProblem
 from fem_homog.statics import correctors
 
 import dolfinx.fem
+import dolfinx.fem.petsc
 import dolfinx.io.gmsh
 import dolfinx.mesh
+import ufl
 
 K_GENERIC = [0.5, 0.7, -1.1]  # no symmetry: every plane wave is exactly twice degenerate (two polarizations)
 
@@ -66,15 +69,23 @@ def test_entity_prolongation_reproduces_node_prolongation_for_lagrange(degree, c
 
 
 def test_scalar_bloch_eigenvalues_identical_with_entity_prolongation(cell_factory):
-    """The scalar solver with its P swapped for the entity P gives the same bands to round-off."""
+    """The scalar Bloch forms reduced with the entity P (public route: ``BlochProblem.eigenpairs`` on given
+    reduced operators) give the solver's bands to round-off."""
     cell = cell_factory({"dim": 3, "shape": "sphere", "radius": 0.3}, 0.3, 2)
     phases = [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(6.0))]
-    reference = BlochProblem(cell, phases, degree=1)
-    swapped = BlochProblem(cell, phases, degree=1)
-    swapped.P = prolongation.prolongation(prolongation.periodic_entity_map(swapped.V))
-    swapped.mass = [swapped.reduce(form) for form in swapped._mass]
+    problem = BlochProblem(cell, phases, degree=1)
     k = [1.0, 0.4, 0.0]
-    a, b = reference.solve(k, nev=5).omegas, swapped.solve(k, nev=5).omegas
+    P = prolongation.prolongation(prolongation.periodic_entity_map(problem.V))
+    shift = dolfinx.fem.Constant(cell.mesh, np.asarray(k, dtype=complex))
+
+    def reduced(form):
+        A = dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(form))
+        A.assemble()
+        return periodic.reduce_matrix(A, P)
+
+    K = [reduced(bloch_forms.bloch_stiffness(problem.V, shift, chi)) for chi in problem.indicators]
+    M = [reduced(bloch_forms.bloch_mass(problem.V, chi)) for chi in problem.indicators]
+    a, b = problem.solve(k, nev=5).omegas, problem.eigenpairs(k, K, M, nev=5).omegas
     assert np.allclose(a, b, rtol=1e-10, atol=0)
 
 
@@ -137,10 +148,12 @@ def test_homogeneous_light_cone_two_polarizations():
     problem = MaxwellBlochProblem(mesh, tags, np.eye(3), [Phase(MATRIX, constant(2.0))], degree=2)
     sol = problem.solve(K_GENERIC, nev=8)
     exact = light_cone(K_GENERIC, 2.0, 8)
-    assert sol.filtered["kernel"] == problem.emap_W.num_reduced_global
+    assert sol.filtered["kernel"] == 8 * 4**3  # P2 gradients: the n³ vertices and 7n³ edges of the periodic box
     assert np.allclose(sol.omegas.real, exact, rtol=5e-3)  # each plane wave twice (the mesh splits them slightly)
     gamma = problem.solve([0.0, 0.0, 0.0], nev=4)
     assert np.allclose(gamma.omegas[:2], 0.0, atol=1e-6) and gamma.filtered["static"] == 1
+    assert gamma.filtered["kernel"] == 8 * 4**3 - 1  # the constant is no gradient at Γ
+    assert all(0.0 <= p.residual < 1e-8 for p in sol.pairs + gamma.pairs)  # every pair carries its residual
     assert gamma.omegas[2].real > 4.0  # 2π/√2 next: no gradient mode in between
 
 
@@ -253,6 +266,28 @@ def test_band_sweep_takes_the_maxwell_problem():
     assert [f["kernel"] for f in filtered] == [problem.kernel_dimension(k) for k in diagram.path.k]
 
 
+def test_bands_connect_through_the_periodic_part_on_a_coarse_path():
+    """Sphere crystal (ε = 11.56, r = 0.25), Γ–X in 3 steps: the overlaps of the eigenvectors' periodic parts
+    (not of E, whose phase turns by Δk·x across the cell) keep the two degenerate pairs below the first gap apart
+    (the raw E overlaps matched band 1 with band 3 at the last step); ``field`` gives back E, whose Rayleigh
+    quotient is Ω²."""
+    from fem_homog.cells.crystal3d import CrystalGeometry, mesh_crystal
+
+    cell = mesh_crystal(CrystalGeometry("cubic", "sphere", 0.25), h=0.25, order=1)
+    eps = {MATRIX: 1.0, INCLUSION: 11.56}
+    problem = MaxwellBlochProblem.from_cell(cell, [Phase(tag, constant(e)) for tag, e in eps.items()], degree=1)
+    diagram = sweep_bands(problem, k_path("GX", 3, 3), num_bands=6)
+    for point in diagram.points[1:]:
+        assert sorted(point.previous_band[:2]) == [0, 1] and sorted(point.previous_band[2:4]) == [2, 3]
+    k = [np.pi, 0.0, 0.0]
+    pair = problem.solve(k, nev=3).pairs[2]
+    E = problem.field(pair, k)
+    chi = phase_function(cell.mesh, cell.cell_tags, eps)
+    curl = dolfinx.fem.assemble_scalar(dolfinx.fem.form(ufl.inner(ufl.curl(E), ufl.curl(E)) * ufl.dx))
+    mass = dolfinx.fem.assemble_scalar(dolfinx.fem.form(chi * ufl.inner(E, E) * ufl.dx))
+    assert abs(curl / mass - pair.omega**2) < 1e-8 * abs(pair.omega) ** 2
+
+
 # -- dispersive media (theory.md §11.3) -----------------------------------------------------------------------
 def test_homogeneous_lossy_drude_transverse_branch_and_longitudinal_modes():
     """ε(Ω) = 2 − 25/(Ω² + 0.3iΩ): the transverse branch Ω²ε(Ω) = |k + G|² (a cubic in Ω) twice (G = 0, a
@@ -267,6 +302,38 @@ def test_homogeneous_lossy_drude_transverse_branch_and_longitudinal_modes():
     assert len(sol.pairs) == 2 and np.allclose(sol.omegas, transverse[0], rtol=1e-6)
     assert sol.filtered["longitudinal"] >= 1 and all(abs(w - plasma[0]) > 1e-3 for w in sol.omegas)
     assert all(p.residual < 1e-10 for p in sol.pairs)
+
+
+def test_homogeneous_lorentz_eps_and_magnetic_lorentz_mu():
+    """ε(Ω) = 2 + 3·16/(16 − Ω² − 0.2iΩ) and μ_r(Ω) = 1 + 0.5·6.25/(6.25 − Ω² − 0.1iΩ) (lossy, resonant in both):
+    every pair returned near the lower, middle and upper G = 0 polaritons is a root of the exact transverse
+    dispersion Ω² ε(Ω) μ_r(Ω) = |k + G|² (written out here as polynomials) for some G, each twice, with Im Ω < 0
+    and a small rational residual; the G = 0 roots themselves to 1e-5 (n = 3, degree 2); nothing returned at
+    ε(Ω) = 0 or μ_r(Ω) = 0 (curl-free solutions there are counted as longitudinal)."""
+    mesh, tags = box(3)
+    eps, mu = lorentz(2.0, [[3.0, 4.0, 0.2]]), lorentz(1.0, [[0.5, 2.5, 0.1]])
+    problem = MaxwellBlochProblem(mesh, tags, np.eye(3), [Phase(MATRIX, eps, mu)], degree=2)
+    k = np.asarray(K_GENERIC)
+    D_eps, D_mu = Polynomial([16.0, -0.2j, -1.0]), Polynomial([6.25, -0.1j, -1.0])
+    N_eps, N_mu = 2.0 * D_eps + 48.0, D_mu + 3.125  # ε = N_eps / D_eps, μ_r = N_mu / D_mu
+    n = np.arange(-1, 2)
+    G = 2 * np.pi * np.array(np.meshgrid(n, n, n, indexing="ij")).reshape(3, -1).T
+    q = np.sum((k + G) ** 2, axis=1)
+    roots = {g: [r for r in (Polynomial([0.0, 0.0, 1.0]) * N_eps * N_mu - qg * D_eps * D_mu).roots() if r.real > 0]
+             for g, qg in enumerate(q)}
+    transverse = np.concatenate(list(roots.values()))
+    zero_at = sorted(roots[int(np.argmin(q))], key=lambda r: r.real)  # G = 0: three polaritons
+    longitudinal = [r for r in np.concatenate([N_eps.roots(), N_mu.roots()]) if r.real > 0]
+    assert len(zero_at) == 3 and len(longitudinal) == 2
+    for branch in zero_at:
+        sol = problem.solve(k, nev=4, target=branch.real)
+        omegas = sol.omegas
+        assert np.all(omegas.imag < 0) and all(p.residual < 1e-10 for p in sol.pairs)
+        assert all(np.min(np.abs(transverse - w)) < 3e-3 * abs(w) for w in omegas)  # G ≠ 0: coarse-mesh error
+        nearest = omegas[np.argsort(np.abs(omegas - branch))[:2]]
+        assert np.allclose(nearest, branch, rtol=1e-5)  # the smooth G = 0 wave, both polarizations
+        assert all(abs(w - r) > 1e-3 for w in omegas for r in longitudinal)
+    assert sol.filtered["longitudinal"] >= 1  # at the upper polariton, next to ε(Ω) = 0
 
 
 def test_drude_spheres_lossless_self_consistent_and_lossy_passive(cell_factory):

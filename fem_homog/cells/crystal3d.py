@@ -1,5 +1,5 @@
 """3D crystal cells: the simple cubic cell and the primitive (rhombohedral) cell of the fcc lattice, holding
-spheres that may overlap one another and are wrapped across the periodic boundary (theory.md §1 "Bloch").
+spheres that may overlap one another and are wrapped across the periodic boundary (theory.md §1 "3D crystal cells").
 
 The cell is the parallelepiped ``{o + Σ s_j a_j : 0 ≤ s_j ≤ 1}`` (``o`` the origin, or ``−(a_1 + a_2 + a_3)/2``
 for the inverse opal: :attr:`CrystalGeometry.origin`) spanned by the lattice vectors (rows of

@@ -240,9 +240,8 @@ def mesh_cell(geo: CellGeometry, *, h: float, order: int = 1, refine: int = 0,
         ``h`` is then the size of the gmsh mesh and the final size is ``h / 2**refine``. New nodes on
         circle, ellipse and sphere interfaces are moved onto the exact curve or surface. This is the fast
         route to large 3D cells: gmsh and the serial hand-over to dolfinx only see the coarse mesh.
-        In 3D the refined mesh depends slightly on the number of ranks (the diagonal splitting each
-        tetrahedron's inner octahedron follows the vertex numbering), so serial and parallel tensors agree to
-        discretization level (~1e-8 relative), not to round-off as they do without refinement.
+        3D cells are refined red (each face into its four midpoint triangles, so periodic faces keep
+        matching edge for edge); the refined mesh is the same on any number of ranks.
     comm
         Communicator the mesh is distributed over.
 
@@ -286,10 +285,20 @@ def _interval_cell(geo: CellGeometry, h: float, comm: MPI.Comm) -> CellMesh:
 
 def _refine_and_snap(mesh: dolfinx.mesh.Mesh, tags: dolfinx.mesh.MeshTags,
                      geo: CellGeometry) -> tuple[dolfinx.mesh.Mesh, dolfinx.mesh.MeshTags]:
-    """One uniform refinement; cell tags follow their parents; interface nodes go onto curved interfaces."""
+    """One uniform refinement; cell tags follow their parents; interface nodes go onto curved interfaces.
+
+    3D cells use dolfinx's red refinement (``uniform_refine``: every tetrahedron into eight, every face into its
+    four midpoint triangles), so translated faces stay translated meshes. ``dolfinx.mesh.refine`` (Plaza) splits
+    a face from its longest edge, ties broken by global vertex numbers: on 2 ranks it split the two copies of a
+    periodic face differently (theory.md §11.2), a non-conforming periodic constraint the node map cannot see.
+    """
     mesh.topology.create_entities(1)
-    fine, parent_cell, _ = dolfinx.mesh.refine(mesh, partitioner=None,  # no ghost cells: not needed
-                                               option=dolfinx.mesh.RefinementOption.parent_cell)
+    if mesh.topology.dim == 3:
+        fine = dolfinx.mesh.uniform_refine(mesh, partitioner=None)  # children stay on their parent's rank
+        parent_cell = np.repeat(np.arange(mesh.topology.index_map(3).size_local, dtype=np.int32), 8)
+    else:
+        fine, parent_cell, _ = dolfinx.mesh.refine(mesh, partitioner=None,  # no ghost cells: not needed
+                                                   option=dolfinx.mesh.RefinementOption.parent_cell)
     fine_tags = _inherit_cell_tags(tags, mesh, fine, parent_cell)
     round_shapes = [inc for inc in geo.inclusions if inc.shape in ("circle", "sphere", "ellipse")]
     if round_shapes:
@@ -303,8 +312,9 @@ def _inherit_cell_tags(tags: dolfinx.mesh.MeshTags, coarse: dolfinx.mesh.Mesh, f
                        parent_cell: np.ndarray) -> dolfinx.mesh.MeshTags:
     """Give each owned fine cell its parent's tag.
 
-    ``parent_cell`` is indexed by the fine cells' creation order on this rank, which dolfinx then reorders:
-    the fine cell ``c`` was created as number ``original_cell_index[c] - offset``. (This replaces
+    ``parent_cell`` gives the local parent of each fine cell in the order this rank created them (from
+    ``dolfinx.mesh.refine``, or eight children per owned cell in turn from ``uniform_refine``); dolfinx then
+    reorders them: the fine cell ``c`` was created as number ``original_cell_index[c] - offset``. (This replaces
     ``dolfinx.mesh.transfer_meshtag``, which corrupts memory in parallel after ``refine`` in dolfinx 0.11.)
     Ghost cells are left untagged: phase functions and interface marks take their values from the owner.
     """

@@ -1,5 +1,5 @@
 """The point group of a periodic cell: the lattice symmetries about the cell's centre that map the phases onto
-themselves (theory.md §8.6 "little group", "star").
+themselves (theory.md §8.3 "little group", §8.6 "star").
 
 The candidates are the point group of the lattice (signed permutations on square/cubic lattices, filtered by the
 side lengths; the twelve operations of C6v on the triangular lattice). An operation ``R`` belongs to the cell's

@@ -58,6 +58,7 @@ class FiniteCrystalSetup:
     source: CrystalSource
     detunings: tuple[float, ...] = ()
     supercell: int = 0
+    edge_offset: str | tuple[float, ...] = "auto"
 
 
 def finite_crystal_setup(config: Config) -> FiniteCrystalSetup:
@@ -82,12 +83,26 @@ def finite_crystal_setup(config: Config) -> FiniteCrystalSetup:
         k0 = named_point(hfh["point"], geometry.lattice_vectors)
         selection = selection_from_config(hfh)
     detunings, supercell = study_from_config(config["study"], counts)
+    edge_offset = edge_offset_from_config(crystal["edge_offset"])
     return FiniteCrystalSetup(
         geometry=geometry, phases=phases_from_config(config["material"]), polarization=physics["polarization"],
         degree=config["fe"]["degree"], h=mesh["h"], order=mesh["order"], h_envelope=mesh["h_envelope"],
         point=hfh["point"], k0=k0, selection=selection, parabolic_tol=hfh["parabolic_tol"],
         counts=counts, margin=crystal["margin"], pml_width=crystal["pml_width"], source=drive,
-        detunings=detunings, supercell=supercell)
+        detunings=detunings, supercell=supercell, edge_offset=edge_offset)
+
+
+def edge_offset_from_config(value) -> str | tuple[float, ...]:
+    """``crystal.edge_offset``: ``"auto"`` (the leaky edge from ribbon resonances, theory.md §9.1), one number
+    for both axes or ``[δx, δy]`` (cells; 0: ``f = 0`` on the geometric crystal edge)."""
+    if isinstance(value, str):
+        require(value == "auto", f"crystal.edge_offset must be \"auto\", a number or [δx, δy], got '{value}'")
+        return value
+    values = value if isinstance(value, list) else [value]
+    require(len(values) in (1, 2) and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                                          for v in values),
+            f"crystal.edge_offset must be \"auto\", a number or [δx, δy], got {value!r}")
+    return tuple(float(v) for v in values)
 
 
 def study_from_config(study: dict, counts: tuple[int, int]) -> tuple[tuple[float, ...], int]:
@@ -109,4 +124,4 @@ def solve_keys() -> AbstractContextManager[None]:
     """The config keys of the arguments the story's solvers may still refuse (mode selection, element degree,
     cell mesh, drive frequency, detunings): wrap the HFH model, the comparison and the study in it."""
     return config_keys(h="mesh.h", order="mesh.order", degree="fe.degree", band="hfh.band", target="hfh.target",
-                       frequency="source.frequency", detunings="study.detunings")
+                       frequency="source.frequency", detunings="study.detunings", edge_offset="crystal.edge_offset")

@@ -8,17 +8,28 @@ calls whose errors name an argument the same way (``with config_keys("hfh"): hfh
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
+from fem_homog.cells.crystal3d import CrystalGeometry
 from fem_homog.cells.geometry import CellGeometry
-from fem_homog.cells.lattice import high_symmetry_points, named_point
+from fem_homog.cells.lattice import BAND_PATHS, high_symmetry_points, is_fcc, is_rectangular, named_point
+from fem_homog.cells.meshing import CellMesh
 from fem_homog.cli.cells import is_number
 from fem_homog.cli.keys import config_keys
 from fem_homog.core.errors import require
 from fem_homog.core.units import to_omega
 from fem_homog.photonics.bands import KPath, k_path
+from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.hfh import Selection
+from fem_homog.photonics.materials import Phase
+from fem_homog.photonics.maxwell import MaxwellBlochProblem
 from fem_homog.photonics.slots import check_polarization
+
+EQUATIONS = ("scalar", "maxwell")
+"""The values of ``physics.equation``: the scalar Helmholtz equation of one polarization (TM/TE), or the 3D vector
+Maxwell equations (both polarizations at once)."""
 
 
 def polarization_from_config(physics: dict) -> str:
@@ -26,6 +37,43 @@ def polarization_from_config(physics: dict) -> str:
     with config_keys(polarization="physics.polarization"):
         check_polarization(physics["polarization"])
     return physics["polarization"]
+
+
+def equation_from_config(physics: dict, geometry: CellGeometry | CrystalGeometry, *, degree: int) -> str:
+    """``physics.equation`` and ``physics.polarization`` as one word: ``"TM"`` or ``"TE"`` (scalar Helmholtz), or
+    ``"maxwell"`` (a 3D cell; Nédélec ``degree`` 1 or 2 (``fe.degree``); a polarization other than the default
+    TM has no meaning there and is refused)."""
+    equation = physics["equation"]
+    require(equation in EQUATIONS, f"unknown physics.equation '{equation}' (known: {', '.join(EQUATIONS)})")
+    polarization = polarization_from_config(physics)
+    if equation == "scalar":
+        return polarization
+    require(geometry.dim == 3, f"physics.equation = \"maxwell\" needs a 3D cell (cell.dim = 3), got cell.dim = "
+                               f"{geometry.dim}")
+    require(polarization == "TM", f"physics.polarization = \"{polarization}\" has no meaning for physics.equation"
+                                  f" = \"maxwell\" (both polarizations at once): remove it")
+    require(degree in (1, 2), f"fe.degree must be 1 or 2 for physics.equation = \"maxwell\", got {degree}")
+    return "maxwell"
+
+
+def problem_from_config(equation: str, cell: CellMesh, phases: Sequence[Phase], *, degree: int,
+                        method: str = "direct") -> BlochProblem | MaxwellBlochProblem:
+    """The Bloch eigenproblem of ``equation`` (:func:`equation_from_config`) on the meshed cell: scalar Lagrange
+    of ``degree`` (TM/TE, eigensolver ``method``: ``solver.method``) or vector Nédélec of ``degree``
+    (``"maxwell"``, direct)."""
+    if equation == "maxwell":
+        return MaxwellBlochProblem.from_cell(cell, phases, degree=degree)
+    with config_keys(solver="solver.method"):
+        return BlochProblem(cell, phases, polarization=equation, degree=degree, solver=method)
+
+
+def standard_path(geometry: CellGeometry | CrystalGeometry) -> str:
+    """The standard band path of a cubic (``"GXMRG"``) or fcc (``"GXWKGLUWLK"``) cell (``bands.path = ""``)."""
+    lattice = geometry.lattice_vectors
+    require(geometry.dim == 3 and (is_fcc(lattice) or is_rectangular(lattice)),
+            "bands.path = \"\" (the standard path) is defined for 3D cubic and fcc cells only; give the letters, "
+            "e.g. \"GXMG\"")
+    return BAND_PATHS["fcc" if is_fcc(lattice) else "cubic"]
 
 
 def path_value(path: str | list, key: str, dim: int) -> str | list[list[float]]:
@@ -55,9 +103,10 @@ def point_from_config(point: str | list, lattice: np.ndarray, key: str = "hfh.po
     return named_point(point, lattice)
 
 
-def band_path_from_config(bands: dict, geometry: CellGeometry) -> KPath:
-    """The k-path of a ``[bands]`` table (``path``, ``points_per_segment``) on the cell's lattice."""
-    path = path_value(bands["path"], "bands.path", geometry.dim)
+def band_path_from_config(bands: dict, geometry: CellGeometry | CrystalGeometry) -> KPath:
+    """The k-path of a ``[bands]`` table (``path``, ``points_per_segment``) on the cell's lattice; an empty
+    ``path`` is the lattice's standard path (:func:`standard_path`)."""
+    path = path_value(bands["path"] or standard_path(geometry), "bands.path", geometry.dim)
     with config_keys("bands"):
         return k_path(path, bands["points_per_segment"], geometry.dim, geometry.lattice_vectors)
 

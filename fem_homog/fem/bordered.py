@@ -13,7 +13,8 @@ shows ``ℓ = 0`` exactly when ``f`` is compatible. ``ℓ`` is returned as the *
 measures how well the compatibility condition holds numerically.
 
 The bordered matrix is an AIJ matrix with ``m`` extra rows and columns owned by the last rank; MUMPS factors it
-once for all right-hand sides.
+once for all right-hand sides, or (large 3D cells) GMRES solves it preconditioned by GAMG on a positive definite
+matrix close to ``A`` and the identity on the border.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fem_homog.fem.petsc import direct_solver
+from fem_homog.fem.petsc import LinearSolver, bordered_krylov_solver, direct_solver
 
 from petsc4py import PETSc
 
@@ -58,10 +59,30 @@ def _bordered_matrix(A: PETSc.Mat, B: Sequence[PETSc.Vec], C: Sequence[PETSc.Vec
                                  csr=(indptr.astype(PETSc.IntType), indices, values), comm=comm)
 
 
+def _krylov_solver(K: PETSc.Mat, A: PETSc.Mat, preconditioner: PETSc.Mat, B: Sequence[PETSc.Vec],
+                   C: Sequence[PETSc.Vec], problem: str) -> tuple[LinearSolver, PETSc.Mat]:
+    """GMRES + GAMG for the bordered ``K`` (:func:`bordered_krylov_solver`) and its preconditioning matrix."""
+    comm = A.getComm().tompi4py()
+    N, n_local, m = A.getSize()[0], A.getLocalSize()[0], len(B)
+    start = K.getOwnershipRange()[0]
+    last = comm.rank == comm.size - 1
+    splits = [("field", PETSc.IS().createGeneral(np.arange(start, start + n_local, dtype=PETSc.IntType), comm=comm)),
+              ("border", PETSc.IS().createGeneral(np.arange(N, N + m if last else N, dtype=PETSc.IntType),
+                                                  comm=comm))]
+    S = _bordered_matrix(preconditioner, B, C)
+    solver = bordered_krylov_solver(K, preconditioner=S, splits=splits, problem=problem)
+    for _, index_set in splits:
+        index_set.destroy()
+    return solver, S
+
+
 def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec], rhs: Sequence[PETSc.Vec], *,
-                   rows: Sequence[PETSc.Vec] | None = None) -> tuple[list[PETSc.Vec], np.ndarray]:
+                   rows: Sequence[PETSc.Vec] | None = None,
+                   preconditioner: PETSc.Mat | None = None) -> tuple[list[PETSc.Vec], np.ndarray]:
     """Solve ``A y + B ℓ = f``, ``C^T y = 0`` for each ``f`` in ``rhs`` (one MUMPS factorization); ``C`` is
-    ``rows``, by default ``B``.
+    ``rows``, by default ``B``. With ``preconditioner`` (a Hermitian positive definite matrix close to ``A``,
+    e.g. ``Σ μ_s K_s + ρ_s M_s``) the systems are solved by GMRES preconditioned with GAMG instead, with no
+    factorization (large 3D cells).
 
     Returns
     -------
@@ -72,8 +93,13 @@ def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec], rhs: Sequence[PETSc.Vec
     """
     comm = A.getComm().tompi4py()
     m, last = len(B), comm.rank == comm.size - 1
-    K = _bordered_matrix(A, B, B if rows is None else rows)
-    solver = direct_solver(K, prefix="bordered_", problem="bordered corrector system (is the eigenvector accurate?)")
+    C = B if rows is None else rows
+    K, S = _bordered_matrix(A, B, C), None
+    problem = "bordered corrector system (is the eigenvector accurate?)"
+    if preconditioner is None:
+        solver = direct_solver(K, prefix="bordered_", problem=problem)
+    else:
+        solver, S = _krylov_solver(K, A, preconditioner, B, C, problem)
     x, b = K.createVecs()
     n_local = A.getLocalSize()[0]
     solutions, multipliers = [], []
@@ -86,6 +112,7 @@ def solve_bordered(A: PETSc.Mat, B: Sequence[PETSc.Vec], rhs: Sequence[PETSc.Vec
         solutions.append(y)
         multipliers.append(comm.bcast(x.array_r[n_local:].copy() if last else None, root=comm.size - 1))
     solver.destroy()
-    for obj in (K, x, b):
-        obj.destroy()
+    for obj in (K, S, x, b):
+        if obj is not None:
+            obj.destroy()
     return solutions, np.array(multipliers).reshape(len(rhs), m)

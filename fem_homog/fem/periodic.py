@@ -15,7 +15,8 @@ quasi-periodic ones. Reduced operators are ``A_r = P^H A P``, ``b_r = P^H b`` an
 
 Parallel design: the owned boundary nodes of every rank (coordinates and global numbers: boundary data only)
 are gathered on all ranks, which build the same classes with a k-d tree (a query per lattice translation) and
-a connected-components pass. Rows of ``P`` are in dolfinx's global dof numbering, so ``P`` composes with
+a connected-components pass (:func:`gathered_classes`, shared with the entity prolongation of theory.md §11.2).
+Rows of ``P`` are in dolfinx's global dof numbering, so ``P`` composes with
 matrices from :mod:`dolfinx.fem.petsc` directly. The node match is built once per space (:class:`PeriodicMap`)
 and reused for every k-point (:func:`prolongation`).
 """
@@ -104,7 +105,7 @@ def _boundary_nodes(x: np.ndarray, lattice: np.ndarray, comm: MPI.Comm, tol: flo
     return np.flatnonzero((height >= top - tol).any(axis=1)).astype(np.int32)
 
 
-def image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def _image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Classes of boundary nodes that are lattice translates of one another: a component label per node and
     whether each node has at least one image (a periodic mesh has one for every boundary node)."""
     tree = cKDTree(x)
@@ -120,6 +121,56 @@ def image_classes(x: np.ndarray, lattice: np.ndarray, tol: float) -> tuple[np.nd
     has_image = np.zeros(len(x), dtype=bool)
     has_image[rows] = True
     return label, has_image
+
+
+@dataclass(frozen=True)
+class GatheredClasses:
+    """Classes of periodic images among boundary points gathered from every rank (in rank order).
+
+    Attributes
+    ----------
+    master
+        For each gathered point, the gathered index of its class's master (the point with the smallest id).
+    mine
+        The gathered indices of this rank's points.
+    problem
+        None, or the message naming one of this rank's points that has no periodic image (the mesh is not
+        periodic); pass it to :func:`~fem_homog.core.errors.require_collective`.
+    """
+
+    master: np.ndarray
+    mine: np.ndarray
+    problem: str | None
+
+    @property
+    def is_master(self) -> np.ndarray:
+        """Whether each of this rank's points is the master of its class."""
+        return self.master[self.mine] == self.mine
+
+
+def gathered_classes(x: np.ndarray, ids: np.ndarray, num_mine: int, lattice: np.ndarray, comm: MPI.Comm,
+                     tol: float, *, what: str = "node") -> GatheredClasses:
+    """Group gathered boundary points (coordinates ``x``, global ``ids``; this rank contributed ``num_mine``
+    of them, after those of the lower ranks) into classes of lattice translates and pick each class's master:
+    its point with the smallest id (theory.md §5.1). The same on every rank; shared by the node map here and
+    the entity map of :mod:`fem_homog.fem.prolongation` (``what`` names the points in the message)."""
+    if len(x):
+        label, has_image = _image_classes(x, lattice, tol)
+    else:
+        label, has_image = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, label, ids)
+    sorter = np.argsort(ids)
+    master = sorter[np.searchsorted(ids, smallest[label], sorter=sorter)]
+    start = comm.exscan(num_mine) or 0
+    mine = np.arange(start, start + num_mine)
+    lonely = np.flatnonzero(~has_image[mine])
+    problem = None
+    if len(lonely):
+        problem = (f"the mesh is not periodic: the boundary {what} at {x[mine][lonely[0]].tolist()} has no "
+                   f"periodic image ({len(lonely)} such on rank {comm.rank}); mesh the cell with matching "
+                   "opposite faces (gmsh setPeriodic)")
+    return GatheredClasses(master=master, mine=mine, problem=problem)
 
 
 def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None) -> PeriodicMap:
@@ -149,16 +200,11 @@ def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None
     global_id = index_map.local_to_global(np.arange(n_owned, dtype=np.int32)).astype(np.int64)
     all_x = np.concatenate(comm.allgather(x[boundary])).reshape(-1, gdim)
     all_id = np.concatenate(comm.allgather(global_id[boundary]))
-    label, has_image = image_classes(all_x, lattice, tol)
-    smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
-    np.minimum.at(smallest, label, all_id)  # the master of a class: its smallest global node number
-    sorter = np.argsort(all_id)
-    master = sorter[np.searchsorted(all_id, smallest[label], sorter=sorter)]  # gathered index of the master
-    is_master = master == np.arange(len(all_id))
-    start = comm.exscan(len(boundary)) or 0
-    mine = np.arange(start, start + len(boundary))  # this rank's nodes among the gathered ones
+    classes = gathered_classes(all_x, all_id, len(boundary), lattice, comm, tol)
+    require_collective(comm, classes.problem)
+    master, mine, is_master = classes.master, classes.mine, classes.is_master
     is_slave = np.zeros(n_owned, dtype=bool)
-    is_slave[boundary] = ~is_master[mine]
+    is_slave[boundary] = ~is_master
     num_reduced_local = int(np.count_nonzero(~is_slave))
     reduced_offset = comm.exscan(num_reduced_local) or 0
     num_reduced_global = comm.allreduce(num_reduced_local)
@@ -167,19 +213,11 @@ def periodic_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None = None
 
     # reduced numbers of the gathered masters, then of this rank's slaves
     reduced_of_gathered = np.concatenate(comm.allgather(reduced_node[boundary]))
-    slaves = boundary[~is_master[mine]]
-    reduced_node[slaves] = reduced_of_gathered[master[mine][~is_master[mine]]]
+    slaves = boundary[~is_master]
+    reduced_node[slaves] = reduced_of_gathered[master[mine][~is_master]]
     shift = np.zeros((n_owned, gdim), dtype=np.int64)
     offsets = all_x[mine] - all_x[master[mine]]
     shift[boundary] = np.rint(np.linalg.solve(lattice.T, offsets.T).T).astype(np.int64)
-
-    lonely = np.flatnonzero(~has_image[mine])
-    problem = None
-    if len(lonely):
-        problem = (f"the mesh is not periodic: the boundary node at {all_x[mine][lonely[0]].tolist()} has no "
-                   f"periodic image ({len(lonely)} such nodes on rank {comm.rank}); mesh the cell with matching "
-                   "opposite faces (gmsh setPeriodic)")
-    require_collective(comm, problem)
     return PeriodicMap(V=V, lattice=lattice, reduced_node=reduced_node, shift=shift,
                        num_reduced_local=num_reduced_local, reduced_offset=reduced_offset,
                        num_reduced_global=num_reduced_global)

@@ -20,7 +20,8 @@ are moments against a full polynomial space on it (Lagrange, N1curl, RT):
 In parallel the owned boundary entities (midpoint, global dofs, field values: boundary data only) are gathered
 on every rank, which builds the same classes; rows and columns are in dolfinx's global numbering, as for §5.1,
 so the reduction helpers of :mod:`fem_homog.fem.periodic` apply unchanged. Meshes whose opposite faces do not
-match edge for edge (seen: cells refined by dolfinx in parallel, whose vertices still match) are refused with a
+match edge for edge although their vertices do (seen with dolfinx's Plaza refinement in parallel, which
+:func:`fem_homog.cells.meshing.mesh_cell` no longer uses in 3D) are refused with a
 :class:`~fem_homog.core.errors.SolverError` on every rank, never used silently.
 """
 
@@ -33,7 +34,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_homog.core.errors import SolverError, require, require_collective
-from fem_homog.fem.periodic import MATCH_TOL, box_lattice, image_classes, lattice_phases
+from fem_homog.fem.periodic import MATCH_TOL, box_lattice, gathered_classes, lattice_phases
 
 import dolfinx.fem
 import dolfinx.la
@@ -182,20 +183,8 @@ def _entity_classes(ent: _Entities, global_dof: np.ndarray, lattice: np.ndarray,
     dofs = ent.dofs[boundary]
     x = _gather(comm, ent.midpoints[boundary]).reshape(-1, ent.midpoints.shape[1])
     first = _gather(comm, global_dof[dofs[:, 0]])
-    label, has_image = image_classes(x, lattice, tol) if len(x) else (np.zeros(0, int), np.zeros(0, bool))
-    smallest = np.full(label.max() + 1 if len(label) else 0, np.iinfo(np.int64).max)
-    np.minimum.at(smallest, label, first)
-    sorter = np.argsort(first)
-    master = sorter[np.searchsorted(first, smallest[label], sorter=sorter)]
-    start = comm.exscan(len(boundary)) or 0
-    mine = np.arange(start, start + len(boundary))
-    lonely = np.flatnonzero(~has_image[mine])
-    problem = None
-    if len(lonely):
-        problem = (f"the mesh is not periodic: the boundary entity (dimension {ent.dim}) at "
-                   f"{x[mine][lonely[0]].tolist()} has no periodic image; mesh the cell with matching opposite "
-                   "faces (gmsh setPeriodic)")
-    return _Classes(dofs=dofs, x=x, master=master, mine=mine), problem
+    found = gathered_classes(x, first, len(boundary), lattice, comm, tol, what=f"entity (dimension {ent.dim})")
+    return _Classes(dofs=dofs, x=x, master=found.master, mine=found.mine), found.problem
 
 
 def _slave_entries(cls: _Classes, reduced_dof: np.ndarray, values: np.ndarray, shifts: np.ndarray,
@@ -262,6 +251,17 @@ def periodic_entity_map(V: dolfinx.fem.FunctionSpace, lattice: np.ndarray | None
     return EntityPeriodicMap(V=V, lattice=lattice, reduced_dof=reduced_dof, slave_rows=rows, slave_cols=cols,
                              slave_weights=weights, slave_shift=shift, num_reduced_local=num_reduced_local,
                              reduced_offset=reduced_offset, num_reduced_global=comm.allreduce(num_reduced_local))
+
+
+def reduced_dof_positions(emap: EntityPeriodicMap) -> np.ndarray:
+    """The position of each of this rank's reduced dofs (the midpoint of the master entity carrying it), in the
+    local order of the reduced space: where the Bloch phase ``exp(i k·x)`` of a quasi-periodic field is referred
+    to when its periodic part is wanted (:meth:`~fem_homog.photonics.maxwell.MaxwellBlochProblem.solve`)."""
+    n_owned, gdim = emap.V.dofmap.index_map.size_local, emap.V.mesh.geometry.dim
+    x = np.zeros((n_owned, gdim))
+    for ent in _owned_entities(emap.V):
+        x[ent.dofs] = ent.midpoints[:, None, :]
+    return x[emap.reduced_dof >= 0]
 
 
 def _entity_blocks(slave: np.ndarray, master: np.ndarray, comm: MPI.Comm) -> np.ndarray:

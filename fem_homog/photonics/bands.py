@@ -104,7 +104,8 @@ def collect_modes(solve: Callable[[int, float], BlochSolution], wanted: int, tar
                   max_targets: int = 4) -> tuple[list, dict]:
     """The ``wanted`` lowest physical pairs at or above ``target`` (Ω units): ``solve(nev, target)`` is called
     with a target that moves up past the highest frequency found while too few pairs are found (at most
-    ``max_targets`` solves). Returns the pairs (increasing ``Re Ω``) and the summed filter counts; fewer than
+    ``max_targets`` solves). Returns the pairs (increasing ``Re Ω``) and the summed filter counts (but ``kernel``,
+    the dimension of the gradient space a vector solve removes, once); fewer than
     ``wanted`` pairs when the solves did not find them (the caller reports ``wanted − len(pairs)`` as missing)."""
     require(max_targets >= 1, f"must be >= 1, got {max_targets}", argument="max_targets")
     step = max(target, TWO_PI * 0.1)
@@ -112,7 +113,7 @@ def collect_modes(solve: Callable[[int, float], BlochSolution], wanted: int, tar
     for _ in range(max_targets):
         sol = solve(wanted + 4, target)
         for key, n in sol.filtered.items():
-            filtered[key] = filtered.get(key, 0) + n
+            filtered[key] = n if key == "kernel" else filtered.get(key, 0) + n  # a dimension, not a count
         pairs = merge(pairs, sol.pairs)
         if len(pairs) >= wanted:
             break
@@ -206,6 +207,40 @@ def connected_bands(points: Sequence[KPointBands]) -> list[list[complex | None]]
     return [bands[b] for b in sorted(bands)]
 
 
+GAP_RTOL = 1e-3
+"""Smallest ``(upper − lower) / midgap`` reported as a complete gap: bands that touch (degenerate at some k-point)
+have none, and on practical meshes a degeneracy splits by the discretization error (~1e-3 relative on coarse 3D
+meshes), which must not pass for a gap."""
+
+
+def complete_gaps(frequencies: Sequence[Sequence[complex]], *, floor: float = 0.0,
+                  rtol: float = GAP_RTOL) -> list[list[float]]:
+    """The complete band gaps over a path (theory.md §5.2): ``frequencies[i]`` are the bands found at k-point ``i``,
+    band ``n`` being the ``n``-th lowest ``Re ω ≥ floor`` there (sorted frequencies, not connected bands; ``floor``
+    the sweep's target: a solve near a target finds the modes just below it at some k-points only). Each pair of
+    consecutive bands ``n, n+1`` with ``lower = max_k Re ω_n(k)`` below ``upper = min_k Re ω_{n+1}(k)`` gives
+    ``[lower, upper, (upper − lower) / midgap]``, ``midgap = (lower + upper) / 2`` (gaps of relative width below
+    ``rtol`` are touching bands, not gaps); increasing frequency.
+
+    Only bands present at every k-point are compared: where some k-point has fewer bands than others, no gap is
+    claimed above its last band (a band missing there could lie in the gap), with a warning line.
+    """
+    real = [np.sort([x for x in np.real(np.asarray(w, dtype=complex)) if x >= floor]) for w in frequencies]
+    if not real:
+        return []
+    common = min(len(w) for w in real)
+    if common < max(len(w) for w in real):
+        log(f"  warning: gaps: some k-points have only {common} band(s){' above the target' if floor > 0 else ''}; "
+            f"no complete gap above band {common} is claimed")
+    gaps = []
+    for n in range(common - 1):
+        lower, upper = max(float(w[n]) for w in real), min(float(w[n + 1]) for w in real)
+        ratio = 2 * (upper - lower) / (upper + lower) if upper + lower > 0 else 0.0
+        if ratio > rtol:
+            gaps.append([lower, upper, ratio])
+    return gaps
+
+
 @dataclass
 class BandDiagram:
     """The bands along a k-path (frequencies in units of 2πc/a), as written to ``results.json``."""
@@ -215,11 +250,18 @@ class BandDiagram:
     dofs: int
     ranks: int = 1
     k_groups: int = 1
+    target: float = 0.0
+    """The frequency (2πc/a) the sweep searched from: gaps are looked for above it."""
 
     @property
     def bands(self) -> list[list[complex | None]]:
         """The connected bands (:func:`connected_bands`)."""
         return connected_bands(self.points)
+
+    @property
+    def gaps(self) -> list[list[float]]:
+        """The complete gaps ``[lower, upper, gap/midgap]`` over the path, above the target (:func:`complete_gaps`)."""
+        return complete_gaps([p.omega for p in self.points], floor=self.target)
 
     @property
     def missing(self) -> list[int]:
@@ -236,12 +278,12 @@ class BandDiagram:
                 f"k-point(s): {where}")
 
     def to_dict(self) -> dict:
-        """``missing`` (per k-point) only when some band is missing."""
+        """``missing`` (per k-point) only when some band is missing; ``gaps`` as :attr:`gaps`."""
         missing = {"missing": self.missing} if any(self.missing) else {}
         return {"k": self.path.k, "k_distance": self.path.distance,
                 "labels": [[i, name] for i, name in self.path.labels],
                 "omega_a_over_2pi_c": [p.omega for p in self.points], "residuals": [p.residual for p in self.points],
-                "filtered": [p.filtered for p in self.points], **missing, "bands": self.bands,
+                "filtered": [p.filtered for p in self.points], **missing, "bands": self.bands, "gaps": self.gaps,
                 "dofs": self.dofs,
                 "ranks": self.ranks, "k_groups": self.k_groups,
                 "timings": {"per_k_point": [p.seconds for p in self.points],
@@ -355,7 +397,7 @@ def sweep_bands(problem: BlochProblem, path: KPath, *, num_bands: int, target: f
     _agree_on_failure(groups, failure)
     points = _collect(groups.world, solved, len(path.k), store)
     return BandDiagram(path, points, dofs=problem.V.dofmap.index_map.size_global, ranks=groups.world.size,
-                       k_groups=groups.count)
+                       k_groups=groups.count, target=float(to_reduced(target)))
 
 
 def _prepare(store: Path, resume: bool, world: MPI.Comm, path: KPath, digest: str) -> None:

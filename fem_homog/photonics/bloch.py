@@ -8,7 +8,9 @@ reused for every ``k``). The problem is
 
 with the slot coefficients of theory.md §1 (TM: ``μ = 1/μ_r``, ``ρ = ε``; TE: ``μ = 1/ε``, ``ρ = μ_r``).
 
-* Constant media: the Hermitian generalized eigenproblem ``A x = Ω² B x`` (EPS, shift-and-invert, MUMPS).
+* Constant media: the Hermitian generalized eigenproblem ``A x = Ω² B x`` (EPS, shift-and-invert, MUMPS; or,
+  with ``solver="iterative"``, the lowest bands by generalized Davidson preconditioned with GAMG, no factorization,
+  for large 3D cells).
 * Dispersive media (theory.md §6, general recipe): every slot coefficient is a ratio of polynomials in Ω;
   multiplying ``T`` by the product ``Q`` of the distinct denominators gives ``Q T = Σ_j Ω^j A_j``
   (:mod:`fem_homog.photonics.dispersion`), solved as a polynomial eigenproblem (PEP, TOAR, shift-and-invert).
@@ -30,7 +32,7 @@ from numpy.polynomial import Polynomial
 
 from fem_homog.cells.lattice import check_k_in_zone
 from fem_homog.cells.meshing import CellMesh
-from fem_homog.core.errors import SolverError
+from fem_homog.core.errors import SolverError, require
 from fem_homog.fem import periodic, petsc
 from fem_homog.fem.coefficients import phase_function
 from fem_homog.forms import bloch as bloch_forms
@@ -48,11 +50,14 @@ from fem_homog.photonics.slots import check_polarization, slot_pair
 import dolfinx.fem
 import dolfinx.fem.petsc
 from petsc4py import PETSc
+from slepc4py import SLEPc
 
 PASSIVE_REGION = (1e-6, 1e12, -1e12, 1e-8)  # Re Ω > 0 ≥ Im Ω (re_min, re_max, im_min, im_max)
 STATIC_TOL = 1e-4  # |Ω| below which a dispersive eigenvalue is a static mode (they spread around 0 numerically)
 
 RawPairs = list[tuple[complex, PETSc.Vec]]
+SOLVERS = ("direct", "iterative")
+"""Eigensolvers of constant media (:class:`BlochProblem` ``solver``)."""
 
 
 def linear_combination(coefficients: Sequence[complex], matrices: Sequence[PETSc.Mat]) -> PETSc.Mat:
@@ -124,8 +129,11 @@ slightly negative (clamped to 0, the Γ zero mode) or carry an imaginary part (d
 Hermitian-definite problem is broken (an indefinite ``B``, a non-Hermitian ``A``) and the solve is an error."""
 
 
-def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: float) -> RawPairs:
-    """``Ω = sqrt(λ)`` and eigenvectors of the Hermitian-definite ``A x = λ B x`` nearest ``λ = target²``.
+def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: float,
+               solver: str = "direct") -> RawPairs:
+    """``Ω = sqrt(λ)`` and eigenvectors of the Hermitian-definite ``A x = λ B x`` nearest ``λ = target²``
+    (``solver = "direct"``: shift-and-invert with MUMPS) or the ``nev`` lowest (``"iterative"``:
+    :func:`_iterative_pairs`, ``target`` 0 only).
 
     Never more than the size of the problem is asked for (a smaller ``nev`` then gives fewer pairs, which the
     caller counts as missing). Raises :class:`SolverError` if the EPS did not converge (negative SLEPc reason),
@@ -133,20 +141,12 @@ def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: floa
     round-off (:data:`EIGENVALUE_RTOL`).
     """
     nev = min(nev, A.getSize()[0])
-    # slightly below Ω_t² keeps the Γ-point zero mode off the shift
-    with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
-        eps.solve()
-        reason, nconv = eps.getConvergedReason(), eps.getConverged()
-        if reason < 0:
-            raise SolverError(f"the Bloch eigenproblem did not converge (SLEPc reason {reason}, {nconv} of {nev} "
-                              f"pairs after {eps.getIterationNumber()} iterations)")
-        if nconv < nev:
-            raise SolverError(f"the Bloch eigenproblem converged {nconv} of the {nev} pairs asked for "
-                              f"(SLEPc reason {reason})")
-        raw = []
-        for i in range(nconv):
-            x = A.createVecRight()
-            raw.append((complex(eps.getEigenpair(i, x)), x))
+    if solver == "iterative":
+        raw = _iterative_pairs(A, B, nev=nev, tol=tol)
+    else:
+        # slightly below Ω_t² keeps the Γ-point zero mode off the shift
+        with petsc.generalized_eigensolver(A, B, nev=nev, shift=target**2 - 1e-3, tol=tol) as eps:
+            raw = _converged_pairs(eps, A, nev)
     scale = max([abs(lam) for lam, _ in raw] + [target**2])
     out = []
     for lam, x in raw:
@@ -157,8 +157,57 @@ def _eps_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, target: float, tol: floa
     return out
 
 
-def _pep_pairs(ops: Sequence[PETSc.Mat], physical: PETSc.Mat, n_local: int | None, *, nev: int, target: float,
-               tol: float, refine: bool = True) -> RawPairs:
+def _converged_pairs(eps: SLEPc.EPS, A: PETSc.Mat, nev: int) -> list[tuple[complex, PETSc.Vec]]:
+    """``(λ, x)`` of a solved EPS; :class:`SolverError` if it did not converge or found fewer than ``nev``."""
+    eps.solve()
+    reason, nconv = eps.getConvergedReason(), eps.getConverged()
+    if reason < 0:
+        raise SolverError(f"the Bloch eigenproblem did not converge (SLEPc reason {reason}, {nconv} of {nev} "
+                          f"pairs after {eps.getIterationNumber()} iterations)")
+    if nconv < nev:
+        raise SolverError(f"the Bloch eigenproblem converged {nconv} of the {nev} pairs asked for "
+                          f"(SLEPc reason {reason})")
+    raw = []
+    for i in range(nconv):
+        x = A.createVecRight()
+        raw.append((complex(eps.getEigenpair(i, x)), x))
+    return raw
+
+
+KERNEL_RTOL = 1e-12
+"""``‖A 1‖ ≤ KERNEL_RTOL ‖A‖ ‖1‖``: the constant is in the kernel of the stiffness (Γ, periodic space)."""
+
+
+def _constant_kernel(A: PETSc.Mat, B: PETSc.Mat) -> PETSc.Vec | None:
+    """The ``B``-normalized constant vector if ``A`` annihilates it (the Γ zero mode), else None."""
+    one, image = A.createVecRight(), A.createVecLeft()
+    one.set(1.0)
+    A.mult(one, image)
+    if image.norm() > KERNEL_RTOL * A.norm(PETSc.NormType.INFINITY) * one.norm():
+        one.destroy()
+        return None
+    B.mult(one, image)
+    one.scale(1.0 / np.sqrt(abs(one.dot(image))))
+    image.destroy()
+    return one
+
+
+def _iterative_pairs(A: PETSc.Mat, B: PETSc.Mat, *, nev: int, tol: float) -> list[tuple[complex, PETSc.Vec]]:
+    """``(λ, x)`` of the ``nev`` lowest eigenvalues without a factorization (:func:`petsc.preconditioned_eigensolver`,
+    theory.md §5). At Γ the constant (``λ = 0``, where a relative convergence test cannot be met) is deflated and
+    returned as the first pair."""
+    kernel = _constant_kernel(A, B)
+    raw = [] if kernel is None else [(0j, kernel)]
+    wanted = nev - len(raw)
+    if wanted > 0:
+        deflation = [] if kernel is None else [kernel]
+        with petsc.preconditioned_eigensolver(A, B, nev=wanted, tol=tol, deflation=deflation) as eps:
+            raw += _converged_pairs(eps, A, wanted)
+    return raw
+
+
+def pep_pairs(ops: Sequence[PETSc.Mat], physical: PETSc.Mat, n_local: int | None, *, nev: int, target: float,
+              tol: float, refine: bool = True) -> RawPairs:
     """Eigenpairs of ``Σ_j Ω^j A_j`` in the passive region, with their vectors cut to the first ``n_local`` rows
     (the physical block of a linearization; None: all of them) in vectors laid out like ``physical``'s columns.
 
@@ -200,6 +249,11 @@ class BlochProblem:
         ``"TM"`` (``u = E_z``) or ``"TE"`` (``u = H_z``); in 1D and 3D the same scalar equation.
     degree
         Lagrange degree.
+    solver
+        Eigensolver of constant media: ``"direct"`` (shift-and-invert with MUMPS, the ``nev`` eigenvalues
+        nearest ``target``) or ``"iterative"`` (preconditioned generalized Davidson with GAMG, no factorization:
+        the ``nev`` lowest eigenvalues, for large 3D cells; ``target`` must be 0). Dispersive media need
+        ``"direct"``.
 
     Attributes
     ----------
@@ -216,8 +270,11 @@ class BlochProblem:
         The reduced per-phase mass matrices ``M_s``.
     """
 
-    def __init__(self, cell: CellMesh, phases: Sequence[Phase], *, polarization: str = "TM", degree: int = 2):
+    def __init__(self, cell: CellMesh, phases: Sequence[Phase], *, polarization: str = "TM", degree: int = 2,
+                 solver: str = "direct"):
         check_polarization(polarization)
+        require(solver in SOLVERS, f"unknown {{argument}} '{solver}' (known: {', '.join(SOLVERS)})", argument="solver")
+        self.solver = solver
         mesh, cell_tags = cell.mesh, cell.cell_tags
         self.cell, self.mesh, self.phases, self.polarization = cell, mesh, list(phases), polarization
         self.V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree))
@@ -234,6 +291,9 @@ class BlochProblem:
         self.dispersive = any(not (p.eps.is_constant and p.mu_r.is_constant) for p in self.phases)
         self.Q = multiplier(self.slots)
         self._mu_models, self._rho_models = zip(*(slot_pair(p.eps, p.mu_r, polarization) for p in self.phases))
+        require(solver == "direct" or not self.dispersive,
+                "the iterative eigensolver is for constant media; dispersive ones need {argument} = 'direct'",
+                argument="solver")
         self.auxiliary = self.dispersive and pep_auxiliary.applies(list(self._mu_models), list(self._rho_models))
         self.mass = [self.reduce(form) for form in self._mass]
         self._unit_mass = linear_combination([1.0] * len(self.mass), self.mass)
@@ -324,7 +384,7 @@ class BlochProblem:
     def solve(self, k: Sequence[float], *, nev: int = 6, target: float = 0.0, tol: float = 1e-10,
               residual_tol: float = 1e-6, refine: bool = True) -> BlochSolution:
         """Eigenfrequencies ``Ω`` nearest ``target`` (non-dimensional ``ω a / c``) at wave vector ``k``;
-        ``refine``: Newton refinement of dispersive pairs (:func:`_pep_pairs`)."""
+        ``refine``: Newton refinement of dispersive pairs (:func:`pep_pairs`)."""
         K = self.stiffness(k)
         solution = self.eigenpairs(k, K, self.mass, nev=nev, target=target, tol=tol, residual_tol=residual_tol,
                                    refine=refine)
@@ -358,13 +418,16 @@ class BlochProblem:
                    tol: float, refine: bool = True) -> RawPairs:
         """All converged pairs of the eigensolver this medium needs, before filtering."""
         if not self.dispersive:
+            require(self.solver == "direct" or target == 0.0,
+                    f"the iterative eigensolver computes the lowest bands: {{argument}} must be 0, got {target}",
+                    argument="target")
             mu, rho = zip(*(s.static_values for s in self.slots))
             A, B = linear_combination(mu, K), linear_combination(rho, M)
             ops, n_local = [A, B], None
-            out = _eps_pairs(A, B, nev=nev, target=target, tol=tol)
+            out = _eps_pairs(A, B, nev=nev, target=target, tol=tol, solver=self.solver)
         else:
             ops, n_local = self._pep_operators_for_solve(K, M)
-            out = _pep_pairs(ops, K[0], n_local, nev=nev, target=target, tol=tol, refine=refine)
+            out = pep_pairs(ops, K[0], n_local, nev=nev, target=target, tol=tol, refine=refine)
         for A in ops:
             A.destroy()
         return out

@@ -1,4 +1,4 @@
-"""Continuation of dispersive bands along a k-path: solve only where the bands are (theory.md §6, §5.2).
+"""Continuation of dispersive bands along a k-path: solve only where the bands are (theory.md §6.4, §5.2).
 
 The shift-and-invert PEP of a lossy Drude crystal spends its Krylov space on the rod-interior modes that
 accumulate at ``Ω = −iΓ`` whenever that cluster is as near the shift as the wanted bands (benchmarks/README.md).

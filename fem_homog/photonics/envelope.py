@@ -16,7 +16,7 @@ frequency is ``a/λ = Ω/2π``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -29,7 +29,6 @@ from fem_homog.core.logging import log
 from fem_homog.core.timing import Timings
 from fem_homog.core.units import to_omega, to_reduced
 from fem_homog.fem.evaluation import bloch_values, interpolate_values, point_values
-from fem_homog.forms import pml as pml_forms
 from fem_homog.output.plotting import plot_fields
 from fem_homog.output.results import jsonable, peak_memory_mb
 from fem_homog.photonics.bloch import BlochProblem
@@ -46,6 +45,7 @@ from fem_homog.photonics.crystal import (
     solve_envelope,
     solve_full_wave,
 )
+from fem_homog.photonics.edge import EdgeOffsets, edge_offsets, given_offsets, ribbon_supported, solve_edge_envelope
 from fem_homog.photonics.helmholtz import PointSource, PointSources
 from fem_homog.photonics.hfh import HFHResult
 
@@ -179,12 +179,14 @@ def star_modes(hfh: HFHResult, geometry: CellGeometry) -> list[StarMode]:
 @dataclass(frozen=True)
 class EnvelopeModel:
     """The HFH model of the drive: the mode, its star members that the source excites (the whole star for a
-    point source, ``k₀`` for the periodic one), the reduced drive frequency and the type of ``T``."""
+    point source, ``k₀`` for the periodic one), the reduced drive frequency, the type of ``T`` and, for the
+    periodic source, the effective crystal edge of the envelope (:func:`resolve_edge`; None: not yet resolved)."""
 
     hfh: HFHResult
     modes: list[StarMode]
     frequency: float
     classification: dict
+    edge: EdgeOffsets | None = None
 
     @property
     def omega(self) -> float:
@@ -224,7 +226,7 @@ def hfh_field(crystal: CrystalMesh, model: EnvelopeModel, source: CrystalSource,
               *, h: float) -> tuple[dolfinx.fem.Function, list[dolfinx.fem.Function]]:
     """The envelopes ``f_s`` of the star members on a domain without microstructure (element size ``h``) and the
     reconstruction ``Σ f_s U₀_s`` on the full-wave space ``V`` (theory.md §9): for a point source on the
-    crystal's domain with the same PMLs, for the periodic source on the crystal with ``f = 0`` at its edge
+    crystal's domain with the same PMLs, for the periodic source on the crystal with the leaky edge ``f + δ ∂_n f = 0``
     (the reconstruction is 0 outside the crystal)."""
     if source.periodic:
         terms = _periodic_envelope(crystal, model, source.position, h)
@@ -260,14 +262,39 @@ def _amplitude(model: EnvelopeModel, mode: StarMode, xs: Sequence[float]) -> com
 def _periodic_envelope(crystal: CrystalMesh, model: EnvelopeModel, xs: tuple[float, ...], h: float) -> list:
     """The envelope of the periodically repeated source (theory.md §9.1): one source per unit cell is, on the
     macro scale, the uniform density ``U₀(y_s)/D`` over the crystal, only the ``k₀`` member of the star is
-    excited, and the crystal edge holds the band-edge envelope at ``f = 0``. The box is meshed as the
-    crystal shrunk by one element with a frame of one element, all physical (``pml=False``), so that
-    ``f = 0`` on the crystal's edge."""
+    excited, and the crystal edge holds the band-edge envelope at the effective edge,
+    ``f + δ_j ∂_n f = 0`` (:func:`~fem_homog.photonics.edge.solve_edge_envelope`; ``f = 0`` if the model has no
+    offsets). The box is meshed as the crystal shrunk by one element with a frame of one element, all
+    physical, so that its outer boundary is the crystal's edge."""
     mode = model.modes[0]
     box = mesh_box(crystal.crystal_lower + h, crystal.crystal_upper - h, pml_width=h, h=h)
     density = _amplitude(model, mode, np.asarray(xs) - np.floor(xs))
-    f = solve_envelope(box, mode.T, model.detuning, lambda W: pml_forms.load(W, density), pml=False).u
+    offsets = model.edge.delta if model.edge is not None else [0.0] * crystal.dim
+    f = solve_edge_envelope(box, mode.T, model.detuning, density, offsets)
     return [(f, mode.U0, mode.k)]
+
+
+EdgeOffset = str | complex | Sequence[complex] | EdgeOffsets
+"""The effective edge of the periodic-source envelope: ``"auto"`` (ribbon resonances,
+:func:`~fem_homog.photonics.edge.edge_offsets`), one number or one per axis (``0``: ``f = 0`` on the geometric
+edge), or offsets already computed."""
+
+
+def resolve_edge(problem: BlochProblem, hfh: HFHResult, geometry: CellGeometry | None,
+                 edge_offset: EdgeOffset = "auto") -> EdgeOffsets:
+    """The offsets ``δ_j`` of ``edge_offset`` (theory.md §9.1). ``"auto"`` on a cell the ribbon estimate cannot
+    treat (:func:`~fem_homog.photonics.edge.ribbon_supported`) falls back to ``f = 0``, with a warning."""
+    if isinstance(edge_offset, EdgeOffsets):
+        return edge_offset
+    if isinstance(edge_offset, str):
+        require(edge_offset == "auto", f"must be 'auto' or numbers, got '{edge_offset}'", argument="edge_offset")
+        reason = ribbon_supported(geometry, hfh.k0)
+        if reason is None:
+            return edge_offsets(problem, hfh, geometry)
+        log(f"  warning: no edge offsets for this crystal ({reason}): the periodic-source envelope uses f = 0 on "
+            "the geometric crystal edge, whose error does not fall towards the band edge (theory.md §9.1)")
+        return given_offsets(0.0)
+    return given_offsets(edge_offset)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -301,6 +328,9 @@ class FiniteCrystalResult:
         The reduced drive frequency and ``Ω² − Ω₀²``.
     source
         ``x_s``.
+    edge
+        The periodic source's effective crystal edge (:class:`~fem_homog.photonics.edge.EdgeOffsets` as a
+        dict), or None (point source).
     dofs
         ``{"full_wave", "envelope", "cell"}``.
     ranks, timings, memory_mb
@@ -322,6 +352,7 @@ class FiniteCrystalResult:
     frequency: float
     detuning: complex
     source: list[float]
+    edge: dict | None
     dofs: dict[str, int]
     ranks: int
     timings: dict[str, float]
@@ -343,18 +374,22 @@ class FiniteCrystalComparison:
 
 def compare_with_full_wave(crystal: CrystalMesh, problem: BlochProblem, model: EnvelopeModel,
                            source: CrystalSource, *, h_envelope: float, degree: int = 2,
-                           timings: Timings | None = None) -> FiniteCrystalComparison:
+                           timings: Timings | None = None, edge_offset: EdgeOffset = "auto") -> FiniteCrystalComparison:
     """Solve the full wave of ``source`` in ``crystal`` (:func:`~fem_homog.photonics.crystal.solve_full_wave`
     with the phases and polarization of ``problem``, the Bloch problem of the HFH model, so both see the same
     ε and μ_r), build the HFH field (:func:`hfh_field`, envelopes on a mesh of size ``h_envelope``) and compare.
 
     ``crystal`` is a tiled crystal of the cell (:func:`~fem_homog.cells.crystal_mesh.tile_crystal`); its
-    ``counts`` and the source must pass :func:`check_crystal`. The stages ``full_wave`` and
+    ``counts`` and the source must pass :func:`check_crystal`. For the periodic source the envelope's crystal
+    edge is ``model.edge`` or, if None, :func:`resolve_edge` of ``edge_offset``. The stages ``full_wave`` and
     ``envelope_and_reconstruction`` are added to ``timings``, whose stages the result reports.
     """
     check_crystal(crystal.counts, source)
     timings = timings if timings is not None else Timings()
     hfh = model.hfh
+    if source.periodic and model.edge is None:
+        with timings.stage("edge_offsets"):
+            model = replace(model, edge=resolve_edge(problem, hfh, crystal.geometry, edge_offset))
     with timings.stage("full_wave"):
         full = solve_full_wave(crystal, model.omega, source.full_wave_source(hfh.k0, crystal.counts),
                                phases=problem.phases, polarization=problem.polarization, degree=degree)
@@ -366,6 +401,7 @@ def compare_with_full_wave(crystal: CrystalMesh, problem: BlochProblem, model: E
         classification=model.classification, case=hfh.case, k0=hfh.k0, omega0=complex(to_reduced(hfh.omega0)),
         T=hfh.T, D=hfh.D[0, 0], star=[mode.k for mode in model.modes], frequency=model.frequency,
         detuning=model.detuning, source=list(source.position),
+        edge=model.edge.to_dict() if source.periodic else None,
         dofs={"full_wave": full.dofs, "envelope": envelopes[0].function_space.dofmap.index_map.size_global,
               "cell": problem.V.dofmap.index_map.size_global},
         ranks=crystal.mesh.comm.size, timings=dict(timings.seconds), memory_mb=peak_memory_mb(crystal.mesh.comm))

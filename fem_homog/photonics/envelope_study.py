@@ -28,7 +28,13 @@ from fem_homog.core.logging import log
 from fem_homog.core.units import to_reduced
 from fem_homog.output.results import jsonable
 from fem_homog.photonics.bloch import BlochProblem
-from fem_homog.photonics.envelope import CrystalSource, compare_with_full_wave, envelope_model
+from fem_homog.photonics.envelope import (
+    CrystalSource,
+    EdgeOffset,
+    compare_with_full_wave,
+    envelope_model,
+    resolve_edge,
+)
 from fem_homog.photonics.hfh import HFHResult
 from fem_homog.photonics.supercell import supercell_errors
 
@@ -37,7 +43,8 @@ from fem_homog.photonics.supercell import supercell_errors
 class ConvergenceStudy:
     """The errors of the HFH field per relative detuning (``detunings``, with ``kappa``), the best-fit
     amplitude factors ``c`` (``c u_HFH ≈ u``; 1 when the amplitude is right) and the fitted ``rate``.
-    ``domain`` is ``"finite_crystal"`` (with PMLs) or ``"supercell"`` (``size × size`` Bloch supercell)."""
+    ``domain`` is ``"finite_crystal"`` (with PMLs) or ``"supercell"`` (``size × size`` Bloch supercell);
+    ``edge_offsets`` the periodic-source envelope's ``δ_j`` in the finite crystal (theory.md §9.1)."""
 
     domain: str
     detunings: list[float]
@@ -46,6 +53,7 @@ class ConvergenceStudy:
     amplitude_factor: list[complex]
     rate: float
     size: int | None = None
+    edge_offsets: list[complex] | None = None
 
     def to_dict(self) -> dict:
         return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
@@ -92,18 +100,23 @@ def _study(domain: str, hfh: HFHResult, detunings: Sequence[float], omegas: Sequ
 
 def finite_crystal_study(crystal: CrystalMesh, problem: BlochProblem, hfh: HFHResult, geometry: CellGeometry,
                          source: CrystalSource, detunings: Sequence[float], *, h_envelope: float, degree: int = 2,
-                         parabolic_tol: float = 0.05) -> ConvergenceStudy:
-    """:func:`~fem_homog.photonics.envelope.compare_with_full_wave` at the drive of every relative detuning."""
+                         parabolic_tol: float = 0.05, edge_offset: EdgeOffset = "auto") -> ConvergenceStudy:
+    """:func:`~fem_homog.photonics.envelope.compare_with_full_wave` at the drive of every relative detuning;
+    for the periodic source with the crystal edge of ``edge_offset``
+    (:func:`~fem_homog.photonics.envelope.resolve_edge`, resolved once for all detunings)."""
     check_detunings(detunings)
     omegas = [drive(hfh.omega0, d) for d in detunings]
+    edge = resolve_edge(problem, hfh, crystal.geometry, edge_offset) if source.periodic else None
     errors, factors = [], []
     for omega in omegas:
         at = replace(source, frequency=float(to_reduced(omega)))
-        model = envelope_model(hfh, geometry, at, parabolic_tol=parabolic_tol)
+        model = replace(envelope_model(hfh, geometry, at, parabolic_tol=parabolic_tol), edge=edge)
         result = compare_with_full_wave(crystal, problem, model, at, h_envelope=h_envelope, degree=degree).result
         errors.append(result.error_l2)
         factors.append(result.amplitude_factor)
-    return _study("finite_crystal", hfh, detunings, omegas, errors, factors)
+    study = _study("finite_crystal", hfh, detunings, omegas, errors, factors)
+    study.edge_offsets = edge.delta if edge is not None else None
+    return study
 
 
 def supercell_study(problem: BlochProblem, hfh: HFHResult, source: CrystalSource, counts: Sequence[int],

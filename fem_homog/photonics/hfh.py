@@ -285,10 +285,12 @@ def _correctors(ops: ZoneOperators, omega: complex, xs: Sequence[PETSc.Vec]) -> 
             floor = max(floor, 1e-10 * E.norm() * x.norm())  # a right-hand side at round-off (uniform μ)
             E.destroy()
     B, C = _constraint(ops, xs)
-    ys, ell = solve_bordered(A, B, rhs, rows=C)
+    # iterative (constant media only): GAMG on A(Ω = i) = Σ μ_s K_s + ρ_s M_s, positive definite
+    S = ops.operator(1j) if ops.problem.solver == "iterative" else None
+    ys, ell = solve_bordered(A, B, rhs, rows=C, preconditioner=S)
     rhs_scale = max(floor, *(f.norm() for f in rhs))
     multiplier = float(np.abs(ell).max() * max(b.norm() for b in B) / rhs_scale) if rhs_scale > 0 else 0.0
-    for v in [A, *B, *C, *rhs]:
+    for v in [A, *B, *C, *rhs, *([S] if S is not None else [])]:
         v.destroy()
     return [ys[p * d:(p + 1) * d] for p in range(len(xs))], multiplier
 

@@ -20,7 +20,10 @@ degree), reduced to the quasi-periodic H(curl) and Lagrange spaces of ``k`` with
   supported in that phase solve it (longitudinal modes, e.g. the bulk plasmon): they are recognised as
   curl-free and counted as ``longitudinal``, never returned as bands.
 
-``filtered["kernel"]`` is the exact dimension of the gradient space removed by the constraint.
+``filtered["kernel"]`` is the exact dimension of the gradient space removed by the constraint. The eigenvectors
+returned hold the dofs of the periodic part ``u = exp(-i k·x) E`` (phase referred to each dof's entity midpoint),
+so that overlaps connect bands across k-points as for the scalar problem; :meth:`MaxwellBlochProblem.field`
+gives ``E``.
 """
 
 from __future__ import annotations
@@ -39,9 +42,9 @@ from fem_homog.photonics.bloch import (
     EIGENVALUE_RTOL,
     BlochSolution,
     Eigenpair,
-    _pep_pairs,
     filter_eigenpairs,
     linear_combination,
+    pep_pairs,
 )
 from fem_homog.photonics.dispersion import multiplier, polynomial_coefficients, slot_polynomials
 from fem_homog.photonics.materials import Phase
@@ -169,6 +172,7 @@ class MaxwellBlochProblem:
         P = prolongation.prolongation(self.emap)
         self._unit_mass = periodic.reduce_matrix(self._M, P)
         P.destroy()
+        self._dof_x = prolongation.reduced_dof_positions(self.emap)
 
     @classmethod
     def from_cell(cls, cell: CellMesh, phases: Sequence[Phase], *, degree: int = 1) -> MaxwellBlochProblem:
@@ -249,7 +253,8 @@ class MaxwellBlochProblem:
         for mat in (A, B, C, P, K, M):
             mat.destroy()
         filtered = {"kernel": self.kernel_dimension(k), "static": static, "residual": 0}
-        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs[:nev], filtered=filtered)
+        return BlochSolution(k=np.asarray(k, dtype=float), pairs=self._periodic_parts(pairs[:nev], k, -1),
+                             filtered=filtered)
 
     def _mixed(self, A: PETSc.Mat, B: PETSc.Mat, C: PETSc.Mat) -> tuple[PETSc.Mat, PETSc.Mat, PETSc.IS]:
         """The monolithic (AIJ) Kikuchi pencil and the index set of the ``u`` block."""
@@ -292,14 +297,24 @@ class MaxwellBlochProblem:
             for mat in blocks:
                 mat.destroy()
         n_local = A[0].getLocalSize()[0]
-        raw = _pep_pairs(ops, A[0], n_local, nev=nev, target=target, tol=tol, refine=False)
+        raw = pep_pairs(ops, A[0], n_local, nev=nev, target=target, tol=tol, refine=False)
         physical = [(omega, e) for omega, e in raw if not _is_longitudinal(omega, e, A, M)]
         pairs, filtered = filter_eigenpairs(physical, dispersive=True, Q=self.Q, residual_tol=residual_tol,
                                             residual=lambda omega, e: self._rational_residual(omega, e, A, M))
         filtered.update(kernel=self.kernel_dimension(k), longitudinal=len(raw) - len(physical))
         for mat in [*A, *M, *C, *CH, *ops]:
             mat.destroy()
-        return BlochSolution(k=np.asarray(k, dtype=float), pairs=pairs[:nev], filtered=filtered)
+        return BlochSolution(k=np.asarray(k, dtype=float), pairs=self._periodic_parts(pairs[:nev], k, -1),
+                             filtered=filtered)
+
+    def _periodic_parts(self, pairs: list[Eigenpair], k: Sequence[float], sign: int) -> list[Eigenpair]:
+        """Multiply each pair's reduced dofs by ``exp(sign i k·x)`` (``x`` the dof's master entity midpoint) in
+        place: ``sign = -1`` turns the dofs of ``E`` into those of its periodic part ``u = exp(-i k·x) E``, whose
+        overlaps connect bands between k-points (theory.md §5.2), ``+1`` undoes it."""
+        phase = np.exp(sign * 1j * (self._dof_x @ np.asarray(k, dtype=float)))
+        for pair in pairs:
+            pair.vector.array[:] = pair.vector.array * phase
+        return pairs
 
     def _rational_residual(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
                            M: Sequence[PETSc.Mat]) -> float:
@@ -361,7 +376,8 @@ class MaxwellBlochProblem:
         """The Bloch wave ``E`` of an eigenpair found at ``k`` as an N1curl function on the cell."""
         P, P_W = self.prolongations(k)
         E = dolfinx.fem.Function(self.V)
-        periodic.extend(pair.vector, P, E)
+        (quasi_periodic,) = self._periodic_parts([Eigenpair(pair.omega, pair.vector.copy(), pair.residual)], k, +1)
+        periodic.extend(quasi_periodic.vector, P, E)
         P.destroy()
         P_W.destroy()
         return E
