@@ -90,7 +90,8 @@ def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> 
     phases = phases_from_config(config["material"])
     geometry = geometry_from_config(config["cell"], crystals=True)
     equation = equation_from_config(config["physics"], geometry, degree=degree)
-    method, mumps = method_from_config(config["solver"], equation=equation), mumps_from_config(config["solver"])
+    method = method_from_config(config["solver"], equation=equation)
+    mumps = mumps_from_config(config["solver"], equation=equation)
     path = band_path_from_config(bands, geometry)
     log(f"band_diagram: {equation}, {len(path.k)} k-points, {k_groups} k-group(s) of {groups.comm.size} "
         f"rank(s), inclusion model '{config['material']['inclusion_model']}'")

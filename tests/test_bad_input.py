@@ -128,6 +128,8 @@ CASES = [
      2, "solver.method = \"iterative\" is for the scalar equation"),
     ("band_diagram", ["material.inclusion_model='drude'", "solver.method='iterative'"], 2, "solver.method"),
     ("band_diagram", ["solver.blr_tolerance=2.0"], 2, "solver.blr_tolerance"),
+    ("band_diagram", ["physics.equation='maxwell'", "cell.dim=3", "cell.shape='sphere'", "solver.blr_tolerance=1e-6"],
+     2, "solver.blr_tolerance must be at most 1e-07"),
     ("band_diagram", ["solver.ooc_dir='/nonexistent/x'"], 2, "solver.ooc_dir"),
     # an input problem is not a solver failure: a contrast-1 laminate has no band edge to fit
     ("multiband", ["laminate.layers=[[2.0, 3.0, 0.5], [2.0, 3.0, 0.5]]"], 2, "laminate.layers"),

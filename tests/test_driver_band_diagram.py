@@ -185,3 +185,19 @@ def test_eigensolver_that_does_not_converge_exits_3(tmp_path, run_driver, monkey
     proc = run_driver("band_diagram", [*TINY, "--set", "bands.num_bands=6"], tmp_path, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 3 and len(lines) == 1 and "did not converge (SLEPc reason" in lines[0], proc.stderr
+
+
+def test_solver_keys_give_the_same_bands(tmp_path, run_driver):
+    """``solver.method = "iterative"`` (GD + GAMG) and ``solver.blr_tolerance = 1e-10`` (MUMPS block low rank) give
+    the default run's frequencies (to the eigensolver tolerance and ~the BLR tolerance); ``results["solver"]``
+    records the choice and MUMPS's memory (none factorized by the iterative path)."""
+    run_driver("band_diagram", FAST, tmp_path / "direct")
+    run_driver("band_diagram", [*FAST, "--set", 'solver.method="iterative"'], tmp_path / "iterative")
+    run_driver("band_diagram", [*FAST, "--set", "solver.blr_tolerance=1e-10"], tmp_path / "blr")
+    direct, iterative, blr = (load(tmp_path / name) for name in ("direct", "iterative", "blr"))
+    assert np.allclose(frequencies(iterative), frequencies(direct), rtol=1e-8, atol=1e-9)
+    assert np.allclose(frequencies(blr), frequencies(direct), rtol=1e-7, atol=1e-9)
+    assert iterative["solver"]["method"] == "iterative" and iterative["solver"]["mumps_used_mb_total"] == 0
+    assert blr["solver"]["blr_tolerance"] == 1e-10 and blr["solver"]["mumps_used_mb_total"] > 0
+    assert direct["solver"] == {**blr["solver"], "blr_tolerance": 0.0,
+                                "mumps_used_mb_total": direct["solver"]["mumps_used_mb_total"]}

@@ -9,6 +9,7 @@
 (define-param res 16)       ; grid points per a
 (define-param interp 3)     ; k-points inserted on each segment of the path
 (define-param nbands 5)
+(define-param kpoints #f)  ; a list of k-points (MPB basis) replacing the path, e.g. 'kpoints=(list (vector3 0.5 0 0.5))'
 
 (set! geometry-lattice (make lattice
                          (basis-size (sqrt 0.5) (sqrt 0.5) (sqrt 0.5))
@@ -28,7 +29,7 @@
 (define K (vector3 0.375 0.375 0.75))
 (define L (vector3 0.5 0.5 0.5))
 (define U (vector3 0.625 0.25 0.625))
-(set! k-points (interpolate interp (list Gamma X W K Gamma L U W L K)))
+(set! k-points (or kpoints (interpolate interp (list Gamma X W K Gamma L U W L K))))
 
 (set! resolution res)
 (set! num-bands nbands)

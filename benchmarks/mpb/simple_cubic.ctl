@@ -5,6 +5,7 @@
 (define-param res 16)
 (define-param interp 3)
 (define-param nbands 6)
+(define-param kpoints #f)  ; a list of k-points (MPB basis) replacing the path, e.g. 'kpoints=(list (vector3 0.5 0 0))'
 
 (set! geometry-lattice (make lattice (size 1 1 1)))
 (set! geometry (list (make sphere (material (make dielectric (epsilon 11.56)))
@@ -15,7 +16,7 @@
 (define X (vector3 0.5 0 0))
 (define M (vector3 0.5 0.5 0))
 (define R (vector3 0.5 0.5 0.5))
-(set! k-points (interpolate interp (list Gamma X M R Gamma)))
+(set! k-points (or kpoints (interpolate interp (list Gamma X M R Gamma))))
 
 (set! resolution res)
 (set! num-bands nbands)

@@ -28,11 +28,20 @@ def method_from_config(solver: dict, *, equation: str) -> str:
     return method
 
 
-def mumps_from_config(solver: dict) -> MumpsOptions:
+MAXWELL_BLR_MAX = 1e-7
+"""The largest ``solver.blr_tolerance`` for Maxwell bands: beyond it the eigenvectors fail the gauge check
+(ε-orthogonality to the gradients to 1e-8; benchmarks/README.md, BLR)."""
+
+
+def mumps_from_config(solver: dict, *, equation: str = "scalar") -> MumpsOptions:
     """The MUMPS options of ``solver.blr_tolerance``, ``solver.out_of_core`` and ``solver.ooc_dir``."""
     with config_keys("solver", ooc_tmpdir="solver.ooc_dir"):
-        return MumpsOptions(blr_tolerance=solver["blr_tolerance"], out_of_core=solver["out_of_core"],
-                            ooc_tmpdir=solver["ooc_dir"] or None)
+        options = MumpsOptions(blr_tolerance=solver["blr_tolerance"], out_of_core=solver["out_of_core"],
+                               ooc_tmpdir=solver["ooc_dir"] or None)
+    require(equation != "maxwell" or options.blr_tolerance <= MAXWELL_BLR_MAX,
+            f"solver.blr_tolerance must be at most {MAXWELL_BLR_MAX:g} for physics.equation = \"maxwell\" (the "
+            f"eigenvectors must stay orthogonal to the gradients), got {options.blr_tolerance:g}")
+    return options
 
 
 def solver_summary(method: str, report: MumpsReport) -> dict:
