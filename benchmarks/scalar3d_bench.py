@@ -15,7 +15,8 @@ of the largest rank after each stage is kept too): seconds to mesh, to build the
 mass matrices) and to solve (stiffness assembly at X included); the eigensolver's outer iterations (SLEPc, from
 ``-..._eps_converged_reason``), the GMRES iterations of the bordered solves, the preconditioner applications (GAMG
 V-cycles for the iterative solver, MUMPS solves for the direct one) and the peak RSS of the largest rank. Rows are
-appended to ``benchmarks/out/scalar3d.json`` and printed as Markdown table rows; the last column is the largest
+appended to ``benchmarks/out/scalar3d.json`` and printed as Markdown table rows (load: the 1-min load average at
+the start and at the end of the run); the last column is the largest
 deviation of the bands (or of T, relative to its largest entry) from the direct row of the same case (if there is
 one); ``PETSC_OPTIONS`` is recorded with each row (``-matptap_via allatonce`` lowers the parallel peak memory of the
 reductions ``P^T A P`` by 20–30 %). Timings are disturbed by anything else running on the machine.
@@ -120,7 +121,7 @@ def run(case: str, solver: str, ranks: int, quantity: str) -> dict:
     bordered = re.findall(r"bordered_ solve converged.* iterations (\d+)", proc.stdout)
     measured = bordered[len(bordered) // 2:]  # the warm-up run made the same solves first
     row.update(outer_iterations=int(eigen[-1]) if eigen else None, bordered_iterations=[int(n) for n in measured],
-               wall_s=time.perf_counter() - start, load_before=load,
+               wall_s=time.perf_counter() - start, load_before=load, load_after=os.getloadavg()[0],
                petsc_options=os.environ.get("PETSC_OPTIONS", ""))
     return row
 
@@ -130,6 +131,12 @@ def _deviation(values: list, reference: list | None) -> str:
         return "–"
     a, b = np.ravel(values), np.ravel(reference)
     return f"{np.abs(a - b).max() / np.abs(b).max():.0e}"
+
+
+def _load(row: dict) -> str:
+    """The 1-min load average at the start of the row's run, and at its end (rows since session 6)."""
+    after = row.get("load_after")
+    return f"{row['load_before']:.1f}" + ("" if after is None else f"–{after:.1f}")
 
 
 def markdown(rows: list[dict], quantity: str) -> str:
@@ -150,7 +157,7 @@ def markdown(rows: list[dict], quantity: str) -> str:
             name, r["solver"], str(r["ranks"]), str(r["dofs"]), f"{r['mesh_s']:.1f}", f"{r['setup_s']:.1f}",
             f"{r['solve_s'] + r.get('assemble_s', 0.0):.1f}", str(r["outer_iterations"]),
             *([", ".join(map(str, r["bordered_iterations"]))] if quantity == "hfh" else []),
-            str(r["pc_applications"]), f"{r['peak_mib_max_rank']:.0f}", f"{r['load_before']:.1f}", " ".join(shown),
+            str(r["pc_applications"]), f"{r['peak_mib_max_rank']:.0f}", _load(r), " ".join(shown),
             _deviation(r[key], direct.get(r["case"]))]) + " |")
     return "\n".join(lines)
 

@@ -13,6 +13,8 @@ The cell is meshed with its mirror symmetry where it has one (``mesh.symmetric``
     python drivers/hfh.py --config drivers/configs/hfh_drude_square_rods_tm.toml --set hfh.path='"GXMG"' \
                           --set hfh.band=3
     mpiexec -n 2 python drivers/hfh.py --set hfh.point='"M"' --set hfh.band=2
+    mpiexec -n 2 python drivers/hfh.py --set cell.dim=3 --set cell.shape='"sphere"' --set cell.radius=0.3 \
+                          --set solver.method='"iterative"'     # large 3D cells: no factorization
 
 Frequencies in units of 2πc/a (inputs and ``omega0``); T in non-dimensional units (cell = 1, Ω = ωa/c).
 """
@@ -29,14 +31,16 @@ from fem_homog.cli.photonics import (
     hfh_path_from_config,
     point_from_config,
     polarization_from_config,
+    problem_from_config,
     selection_from_config,
 )
+from fem_homog.cli.solver import SOLVER_DEFAULTS, method_from_config, mumps_from_config, solver_summary
 from fem_homog.core.logging import log
 from fem_homog.core.parallel import on_root
 from fem_homog.core.timing import Timings
+from fem_homog.fem.petsc import mumps_options
 from fem_homog.output.plotting import plot_fields
 from fem_homog.output.results import peak_memory_mb, write_fields, write_results
-from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.hfh import hfh_at_point
 from fem_homog.photonics.hfh_path import ModelSummary, asymptotic_check, path_study, plot_asymptotics, plot_path_study
 
@@ -49,6 +53,7 @@ DEFAULTS: Config = {
     "hfh": {"point": "X", "band": 1, "target": 0.0, "search_from": 0.0, "cluster_tol": 0.02,
             "repeated_tol": 1e-5, "parabolic_tol": 0.05, "kappa_max": 0.4, "check_points": 5,
             "path": "", "path_points": 12, "path_bands": 0},
+    "solver": dict(SOLVER_DEFAULTS),
     "output": {"plot": True},
 }
 
@@ -62,13 +67,15 @@ def main(config: Config, out: Path) -> None:
     k0 = point_from_config(hfh["point"], lattice)
     selection = selection_from_config(hfh)
     study_path = hfh_path_from_config(hfh, geometry)
-    log(f"hfh: {polarization}, k0 = {np.round(k0, 6).tolist()}, "
+    method = method_from_config(config["solver"], equation=polarization)
+    mumps = mumps_from_config(config["solver"])
+    log(f"hfh: {polarization}, solver {method}, k0 = {np.round(k0, 6).tolist()}, "
         f"{'target' if selection.target else 'band'} {hfh['target'] if selection.target else hfh['band']}")
     timings = Timings()
     with timings.stage("mesh_and_setup"):
         cell = mesh_from_config(geometry, config["mesh"])
-        problem = BlochProblem(cell, phases, polarization=polarization, degree=config["fe"]["degree"])
-    with config_keys("hfh", bands="hfh.path_bands"):
+        problem = problem_from_config(polarization, cell, phases, degree=config["fe"]["degree"], method=method)
+    with config_keys("hfh", bands="hfh.path_bands"), mumps_options(mumps) as report:
         with timings.stage("hfh"):
             result = hfh_at_point(problem, k0, selection)
         summary = ModelSummary(result, lattice, hfh["parabolic_tol"])
@@ -88,7 +95,8 @@ def main(config: Config, out: Path) -> None:
                                      check_points=hfh["check_points"])
     numbers["asymptotics"] = check.to_dict()
     write_results(out, {**numbers, "dofs": problem.V.dofmap.index_map.size_global, "ranks": cell.mesh.comm.size,
-                        "timings": timings.seconds, "memory_mb": peak_memory_mb()})
+                        "solver": solver_summary(method, report), "timings": timings.seconds,
+                        "memory_mb": peak_memory_mb()})
     fields = result.named_fields()
     write_fields(out / "hfh_fields.bp", fields)
     if plots:

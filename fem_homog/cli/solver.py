@@ -1,9 +1,9 @@
-"""The ``[solver]`` section of the eigenvalue drivers: which eigensolver, and how MUMPS factorizes.
+"""The ``[solver]`` section of the eigenvalue drivers (band_diagram, hfh): which eigensolver, and how MUMPS factorizes.
 
 Keys: ``method`` (``"direct"``: shift-and-invert with MUMPS, or ``"iterative"``: a preconditioned eigensolver
-without a factorization, scalar constant media only, for large 3D cells), ``blr_tolerance`` (MUMPS block low-rank
-compression, 0 = off), ``out_of_core`` (MUMPS factors on disk) and ``ooc_dir`` (their directory; ``""``: MUMPS's
-default). See :class:`~fem_homog.fem.petsc.MumpsOptions`.
+without a factorization, and in the HFH driver Krylov corrector solves, scalar constant media only, for large 3D
+cells), ``blr_tolerance`` (MUMPS block low-rank compression, 0 = off), ``out_of_core`` (MUMPS factors on disk) and
+``ooc_dir`` (their directory; ``""``: MUMPS's default). See :class:`~fem_homog.fem.petsc.MumpsOptions`.
 """
 
 from __future__ import annotations

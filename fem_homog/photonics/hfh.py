@@ -39,7 +39,7 @@ from fem_homog.fem import periodic
 from fem_homog.fem.bordered import solve_bordered
 from fem_homog.forms import hfh as hfh_forms
 from fem_homog.photonics.bands import collect_modes
-from fem_homog.photonics.bloch import STATIC_TOL, BlochProblem, Eigenpair, linear_combination
+from fem_homog.photonics.bloch import STATIC_TOL, BlochProblem, BlochSolution, Eigenpair, linear_combination
 
 import dolfinx.fem
 from petsc4py import PETSc
@@ -494,11 +494,34 @@ def has_static_limit(problem: BlochProblem) -> bool:
     return True
 
 
+def nearest_pairs(problem: BlochProblem, k: Sequence[float], K: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat], *,
+                  nev: int, target: float, tol: float = 1e-10) -> BlochSolution:
+    """The ``nev`` Bloch pairs nearest the frequency ``target`` (nearest in ``Ω²``, the order of shift-and-invert)
+    for the given reduced operators, with either eigensolver of the problem (theory.md §5). The direct solver
+    shifts to ``target``. The iterative one has no shift (it computes the lowest bands): it computes the ``nev``
+    lowest, then twice as many and so on until they certainly hold the ``nev`` nearest ``target`` (the ``nev``-th
+    nearest is no farther from ``target²`` than the highest one computed, so no band above it can be nearer), and
+    keeps those ``nev``."""
+    if problem.solver == "direct":
+        return problem.eigenpairs(k, K, M, nev=nev, target=target, tol=tol)
+    size, count, lam0 = K[0].getSize()[0], nev, target ** 2
+    while True:
+        solution = problem.eigenpairs(k, K, M, nev=count, target=0.0, tol=tol)
+        lam = solution.omegas.real ** 2
+        order = np.argsort(np.abs(lam - lam0), kind="stable")[:nev]
+        if count >= size or (len(lam) and np.abs(lam[order] - lam0).max() <= lam.max() - lam0):
+            kept = sorted(order)
+            return replace(solution, pairs=[solution.pairs[i] for i in kept])
+        count = min(2 * count, size)
+        log(f"  iterative eigensolver: the lowest bands do not reach the {nev} nearest ω a/2πc = "
+            f"{to_reduced(target):.6g}; solving for the lowest {count}")
+
+
 def _modes(problem: BlochProblem, ops: ZoneOperators, selection: Selection) -> list[Eigenpair]:
     """Physical eigenpairs at ``k0`` in increasing ``Re Ω``: around the target, or from ``search_from`` up
     to two bands above the chosen one (its cluster)."""
-    def solve(nev: int, target: float):
-        return problem.eigenpairs(ops.k0, ops.K, ops.M, nev=nev, target=target)
+    def solve(nev: int, target: float) -> BlochSolution:
+        return nearest_pairs(problem, ops.k0, ops.K, ops.M, nev=nev, target=target)
 
     if selection.target is not None:
         pairs = solve(6, selection.target).pairs
@@ -571,9 +594,12 @@ def splitting_estimate(problem: BlochProblem, k0: np.ndarray, omegas: Sequence[c
     """``Σ_p |λ_p − λ_p^(+1)| / |λ|``: the sum of the eigenvalues' discretization errors (``λ = Ω²``), each
     estimated by the same Bloch problem at one degree higher on the same mesh (quasi-periodic space of ``k0``)."""
     finer = BlochProblem(problem.cell, problem.phases, polarization=problem.polarization,
-                         degree=problem.V.ufl_element().degree + 1)
+                         degree=problem.V.ufl_element().degree + 1, solver=problem.solver)
+    K, M, P_k = finer.quasi_periodic_operators(k0)
     target = float(np.mean(np.real(omegas)))
-    better = finer.solve_quasi_periodic(k0, nev=len(omegas) + 4, target=target).omegas ** 2
+    better = nearest_pairs(finer, k0, K, M, nev=len(omegas) + 4, target=target).omegas ** 2
+    for A in [*K, *M, P_k]:
+        A.destroy()
     lam = np.asarray(omegas) ** 2
     require(len(better) > 0, "no eigenpair converged in the splitting estimate (degree + 1)")
     errors = [np.min(np.abs(better - value)) for value in lam]

@@ -22,7 +22,7 @@ from fem_homog.core.units import to_reduced
 from fem_homog.photonics.bands import KPath, sweep_bands
 from fem_homog.photonics.bloch import BlochProblem
 from fem_homog.photonics.classification import classify, star
-from fem_homog.photonics.hfh import HFHResult, Selection, has_static_limit, hfh_at_point
+from fem_homog.photonics.hfh import HFHResult, Selection, has_static_limit, hfh_at_point, nearest_pairs
 
 
 def probe_directions(k0: np.ndarray, lattice: np.ndarray) -> dict[str, np.ndarray]:
@@ -133,8 +133,9 @@ class Comparison:
 
 def compare_along(problem: BlochProblem, result: HFHResult, direction: np.ndarray,
                   kappas: np.ndarray) -> Comparison:
-    """Solve the Bloch problem at ``k0 + κ direction`` and keep, for every predicted branch, the nearest exact
-    frequency."""
+    """Solve the Bloch problem at ``k0 + κ direction`` (the ``m + 4`` pairs nearest the prediction, with either
+    eigensolver: :func:`~fem_homog.photonics.hfh.nearest_pairs`) and keep, for every predicted branch, the
+    nearest exact frequency."""
     exact, predicted = [], []
     m = len(result.omegas)
     for kappa in kappas:
@@ -142,7 +143,7 @@ def compare_along(problem: BlochProblem, result: HFHResult, direction: np.ndarra
         K, M, P = problem.quasi_periodic_operators(result.k0, shift=shift)
         guess = np.sqrt(result.predict([shift])[0].astype(complex))
         target = float(np.mean(guess.real))
-        sol = problem.eigenpairs(result.k0 + shift, K, M, nev=m + 4, target=target)
+        sol = nearest_pairs(problem, result.k0 + shift, K, M, nev=m + 4, target=target)
         found = sol.omegas if len(sol.omegas) else np.array([np.nan])
         exact.append([found[np.argmin(np.abs(found - g))] for g in guess])
         predicted.append(guess)
@@ -217,8 +218,12 @@ def path_study(problem: BlochProblem, path: KPath, *, bands: int, selection: Sel
                parabolic_tol: float = 0.05) -> PathStudy:
     """The HFH model of bands ``1..bands`` at every vertex of ``path`` (mode selection and tolerances from
     ``selection``), logged point by point, and the exact band diagram of ``bands + 1`` bands along the path
-    (theory.md §8.8)."""
+    (theory.md §8.8). The iterative eigensolver computes the lowest bands only: ``selection.search_from`` must be
+    0 with it."""
     require(bands >= 1, f"must be >= 1, got {bands}", argument="bands")
+    require(problem.solver == "direct" or selection.search_from == 0,
+            f"must be 0 for a path study with the iterative eigensolver (its exact bands are the lowest ones), got "
+            f"{to_reduced(selection.search_from):g}", argument="search_from")
     models: dict[str, list[tuple[int, ModelSummary]]] = {}
     for index, letter in path.labels:
         if letter in models:

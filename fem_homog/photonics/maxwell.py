@@ -16,9 +16,14 @@ degree), reduced to the quasi-periodic H(curl) and Lagrange spaces of ``k`` with
   reported as the two transverse bands' zero, the third (longitudinal) is counted as ``static``.
 * Dispersive media (any Drude/Lorentz poles in ε and μ_r): the same pencil with the slot polynomials of
   theory.md §6 (TM slots ``μ = 1/μ_r``, ``ρ = ε``) multiplied through by ``Q``: blocks
-  ``Q μ_s A_s − Q Ω² ε_s M_s`` and gauge rows ``Q Ω² ε_s C_s``, a PEP. Where some ``ε_s(Ω) = 0`` the gradients
-  supported in that phase solve it (longitudinal modes, e.g. the bulk plasmon): they are recognised as
-  curl-free and counted as ``longitudinal``, never returned as bands.
+  ``Q μ_s A_s − Q Ω² ε_s M_s`` and gauge rows ``Q Ω² ε_s C_s / Ω^m`` (``Ω^m`` the power of ``Ω`` common to all
+  ``Q Ω² ε_s``, the multiplier rescaled by it), a PEP. Where some ``ε_s(Ω) = 0`` the gradients supported in that
+  phase solve it (longitudinal modes, e.g. the bulk plasmon): they are recognised as curl-free and counted as
+  ``longitudinal``, never returned as bands. ``Ω = 0`` is an eigenvalue of curl-free fields (``β = Ω² ε``
+  vanishes); without the ``1/Ω^m`` it is a huge, defective cluster that the eigensolver spreads over
+  ``|Ω| ~ √(solver error)`` and that stalls TOAR at low targets. Members left (Γ, lossless Drude) are counted as
+  ``static``: a pair whose vector solves the problem at ``Ω = 0`` about as well as at its own ``Ω``
+  (:data:`STATIC_RESOLUTION`). The target must be positive.
 
 ``filtered["kernel"]`` is the exact dimension of the gradient space removed by the constraint. The eigenvectors
 returned hold the dofs of the periodic part ``u = exp(-i k·x) E`` (phase referred to each dof's entity midpoint),
@@ -58,6 +63,9 @@ STATIC_RTOL = 1e-8  # λ/max λ below which a Γ-point pair is one of the three 
 LONGITUDINAL_RTOL = 1e-8  # curl energy / (|Ω|² L² energy) below which a dispersive pair is longitudinal
 SUBSPACE_EXTRA = 24  # Krylov subspace beyond nev: plane waves of cubic cells are up to 12-fold degenerate
 GRADIENT_RTOL = 1e-8  # ‖C u‖ / (‖C‖ ‖u‖) above which an eigenvector is not ε-orthogonal to the gradients
+STATIC_RESOLUTION = 10.0
+"""A dispersive pair belongs to the ``Ω = 0`` (static) cluster unless ``‖T(Ω) e‖`` is this many times smaller than
+``‖T(0) e‖``: its frequency is then not resolved from 0 (theory.md §11.3, static cluster)."""
 
 
 def _assemble(form) -> PETSc.Mat:
@@ -111,6 +119,12 @@ def _is_longitudinal(omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat], M: Se
         mass += abs(e.dot(tmp))
     tmp.destroy()
     return curl <= LONGITUDINAL_RTOL * abs(omega) ** 2 * mass
+
+
+def _common_zero_order(polynomials: Sequence[np.ndarray]) -> int:
+    """The largest ``m`` such that ``Ω^m`` divides every polynomial (coefficients in increasing powers): 2 for
+    constant and Lorentz ``QΩ²ε``, 1 with a lossy Drude term, 0 with a lossless one (``Ω²ε(0) = −Ω_p²``)."""
+    return min(int(np.flatnonzero(np.abs(c) > 0)[0]) for c in polynomials if np.any(np.abs(c) > 0))
 
 
 def _zero_square(n_local: int, n_global: int, comm) -> PETSc.Mat:
@@ -220,11 +234,14 @@ class MaxwellBlochProblem:
         """The ``nev`` eigenfrequencies ``Ω`` (``ω a / c``) nearest ``target`` at wave vector ``k``, with
         ``filtered = {"kernel": gradient-space dimension, "static": dropped Γ zero fields, "residual": 0}``
         (constant media) or the counts of :func:`~fem_homog.photonics.bloch.filter_eigenpairs` plus ``kernel``
-        and ``longitudinal`` (dispersive media: complex Ω, residuals on the rational problem; fewer than ``nev``
-        pairs when some were filtered).
+        and ``longitudinal``, with the unresolved members of the ``Ω = 0`` cluster in ``static`` (dispersive
+        media: complex Ω, residuals on the rational problem, ``target > 0``; fewer than ``nev`` pairs when some
+        were filtered).
 
         Raises
         ------
+        InputError
+            If ``target ≤ 0`` in dispersive media.
         SolverError
             If the EPS fails, converges fewer pairs than asked, returns a negative/complex ``λ`` beyond round-off,
             an eigenvector that is not ε-orthogonal to the gradients or a residual above ``residual_tol``
@@ -284,24 +301,31 @@ class MaxwellBlochProblem:
     def _solve_dispersive(self, k: Sequence[float], *, nev: int, target: float, tol: float,
                           residual_tol: float) -> BlochSolution:
         """Dispersive phases (theory.md §11.3): the matrix polynomial ``Σ_j Ω^j K_j`` of the mixed pencil with the
-        blocks ``Σ_s [Ω^j](Qμ_s) A_s − [Ω^j](QΩ²ε_s) M_s`` and gauge rows ``Σ_s [Ω^j](QΩ²ε_s) C_s``, by PEP."""
+        blocks ``Σ_s [Ω^j](Qμ_s) A_s − [Ω^j](QΩ²ε_s) M_s`` and gauge rows ``Σ_s [Ω^{j+m}](QΩ²ε_s) C_s`` (``Ω^m``
+        divides every ``QΩ²ε_s``: the constraint row divided by it, the multiplier scaled by it), by PEP."""
+        require(target > 0, f"must be positive for dispersive vector Maxwell bands, got {target}: the static fields "
+                            "make the polynomial singular at Ω = 0", argument="target")
         A, M, C, CH = self._phase_operators(k)
         coefs = polynomial_coefficients(self.slots, self.Q)
+        m = _common_zero_order([b for _, b in coefs])
         ops = []
         for j in range(max(max(len(a), len(b)) for a, b in coefs)):
             mu = [a[j] if j < len(a) else 0.0 for a, _ in coefs]
             beta = [b[j] if j < len(b) else 0.0 for _, b in coefs]
-            blocks = (linear_combination(mu + [-b for b in beta], A + M), linear_combination(beta, CH),
-                      linear_combination(beta, C))
+            gauge = [b[j + m] if j + m < len(b) else 0.0 for _, b in coefs]
+            blocks = (linear_combination(mu + [-b for b in beta], A + M), linear_combination(gauge, CH),
+                      linear_combination(gauge, C))
             ops.append(_saddle(*blocks)[0])
             for mat in blocks:
                 mat.destroy()
         n_local = A[0].getLocalSize()[0]
         raw = pep_pairs(ops, A[0], n_local, nev=nev, target=target, tol=tol, refine=False)
-        physical = [(omega, e) for omega, e in raw if not _is_longitudinal(omega, e, A, M)]
+        kinds = [self._unphysical_kind(omega, e, A, M) for omega, e in raw]
+        physical = [pair for pair, kind in zip(raw, kinds) if kind is None]
         pairs, filtered = filter_eigenpairs(physical, dispersive=True, Q=self.Q, residual_tol=residual_tol,
                                             residual=lambda omega, e: self._rational_residual(omega, e, A, M))
-        filtered.update(kernel=self.kernel_dimension(k), longitudinal=len(raw) - len(physical))
+        filtered.update(kernel=self.kernel_dimension(k), longitudinal=kinds.count("longitudinal"),
+                        static=filtered["static"] + kinds.count("static"))
         for mat in [*A, *M, *C, *CH, *ops]:
             mat.destroy()
         return BlochSolution(k=np.asarray(k, dtype=float), pairs=self._periodic_parts(pairs[:nev], k, -1),
@@ -316,18 +340,37 @@ class MaxwellBlochProblem:
             pair.vector.array[:] = pair.vector.array * phase
         return pairs
 
-    def _rational_residual(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
-                           M: Sequence[PETSc.Mat]) -> float:
-        """``‖T(Ω) e‖ / (Σ_s (|μ_s| ‖A_s‖ + |β_s| ‖M_s‖) ‖e‖)`` with ``T(Ω) = Σ_s μ_s(Ω) A_s − β_s(Ω) M_s`` (the
-        unmultiplied problem)."""
+    def _unphysical_kind(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
+                         M: Sequence[PETSc.Mat]) -> str | None:
+        """``"longitudinal"`` for a curl-free pair where some ``ε(Ω) = 0``, ``"static"`` for a member of the
+        ``Ω = 0`` cluster (``‖T(0) e‖ ≤ STATIC_RESOLUTION ‖T(Ω) e‖``: the vector solves the problem at ``Ω = 0`` as
+        well as at its own ``Ω``), None for a physical pair (theory.md §11.3)."""
+        if _is_longitudinal(omega, e, A, M):
+            return "longitudinal"
+        if self._rational_image(0.0, e, A, M)[0] <= STATIC_RESOLUTION * self._rational_image(omega, e, A, M)[0]:
+            return "static"
+        return None
+
+    def _rational_image(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
+                        M: Sequence[PETSc.Mat]) -> tuple[float, float]:
+        """``‖T(Ω) e‖`` with ``T(Ω) = Σ_s μ_s(Ω) A_s − β_s(Ω) M_s`` (the unmultiplied problem) and its scale
+        ``Σ_s (|μ_s| ‖A_s‖ + |β_s| ‖M_s‖)``."""
         mu = [slot.mu(omega) for slot in self.slots]
         beta = [slot.beta(omega) for slot in self.slots]
         T = linear_combination(mu + [-b for b in beta], [*A, *M])
         y = T.createVecLeft()
         T.mult(e, y)
         scale = sum(abs(c) * m.norm() for c, m in zip(mu + beta, [*A, *M]))
-        T.destroy()
-        return y.norm() / (scale * e.norm())
+        image = y.norm()
+        for obj in (T, y):
+            obj.destroy()
+        return image, scale
+
+    def _rational_residual(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
+                           M: Sequence[PETSc.Mat]) -> float:
+        """``‖T(Ω) e‖ / (Σ_s (|μ_s| ‖A_s‖ + |β_s| ‖M_s‖) ‖e‖)`` (:meth:`_rational_image`)."""
+        image, scale = self._rational_image(omega, e, A, M)
+        return image / (scale * e.norm())
 
     def _eps_pairs(self, K: PETSc.Mat, M: PETSc.Mat, split: PETSc.IS, *, nev: int, target: float,
                    tol: float) -> list[tuple[complex, PETSc.Vec]]:
