@@ -320,7 +320,9 @@ class MaxwellBlochProblem:
                 mat.destroy()
         n_local = A[0].getLocalSize()[0]
         raw = pep_pairs(ops, A[0], n_local, nev=nev, target=target, tol=tol, refine=False)
-        kinds = [self._unphysical_kind(omega, e, A, M) for omega, e in raw]
+        at_rest = self._rational_operator(0.0, A, M)[0]  # T(0), once for all pairs
+        kinds = [self._unphysical_kind(omega, e, A, M, at_rest) for omega, e in raw]
+        at_rest.destroy()
         physical = [pair for pair, kind in zip(raw, kinds) if kind is None]
         pairs, filtered = filter_eigenpairs(physical, dispersive=True, Q=self.Q, residual_tol=residual_tol,
                                             residual=lambda omega, e: self._rational_residual(omega, e, A, M))
@@ -340,31 +342,40 @@ class MaxwellBlochProblem:
             pair.vector.array[:] = pair.vector.array * phase
         return pairs
 
-    def _unphysical_kind(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
-                         M: Sequence[PETSc.Mat]) -> str | None:
+    def _unphysical_kind(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat], M: Sequence[PETSc.Mat],
+                         at_rest: PETSc.Mat) -> str | None:
         """``"longitudinal"`` for a curl-free pair where some ``ε(Ω) = 0``, ``"static"`` for a member of the
         ``Ω = 0`` cluster (``‖T(0) e‖ ≤ STATIC_RESOLUTION ‖T(Ω) e‖``: the vector solves the problem at ``Ω = 0`` as
-        well as at its own ``Ω``), None for a physical pair (theory.md §11.3)."""
+        well as at its own ``Ω``; ``at_rest`` is ``T(0)``), None for a physical pair (theory.md §11.3)."""
         if _is_longitudinal(omega, e, A, M):
             return "longitudinal"
-        if self._rational_image(0.0, e, A, M)[0] <= STATIC_RESOLUTION * self._rational_image(omega, e, A, M)[0]:
+        y = at_rest.createVecLeft()
+        at_rest.mult(e, y)
+        image_at_rest = y.norm()
+        y.destroy()
+        if image_at_rest <= STATIC_RESOLUTION * self._rational_image(omega, e, A, M)[0]:
             return "static"
         return None
 
     def _rational_image(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
                         M: Sequence[PETSc.Mat]) -> tuple[float, float]:
-        """``‖T(Ω) e‖`` with ``T(Ω) = Σ_s μ_s(Ω) A_s − β_s(Ω) M_s`` (the unmultiplied problem) and its scale
-        ``Σ_s (|μ_s| ‖A_s‖ + |β_s| ‖M_s‖)``."""
-        mu = [slot.mu(omega) for slot in self.slots]
-        beta = [slot.beta(omega) for slot in self.slots]
-        T = linear_combination(mu + [-b for b in beta], [*A, *M])
+        """``‖T(Ω) e‖`` and the scale of :meth:`_rational_operator`."""
+        T, scale = self._rational_operator(omega, A, M)
         y = T.createVecLeft()
         T.mult(e, y)
-        scale = sum(abs(c) * m.norm() for c, m in zip(mu + beta, [*A, *M]))
         image = y.norm()
         for obj in (T, y):
             obj.destroy()
         return image, scale
+
+    def _rational_operator(self, omega: complex, A: Sequence[PETSc.Mat],
+                           M: Sequence[PETSc.Mat]) -> tuple[PETSc.Mat, float]:
+        """``T(Ω) = Σ_s μ_s(Ω) A_s − β_s(Ω) M_s`` (the unmultiplied problem) and its scale
+        ``Σ_s (|μ_s| ‖A_s‖ + |β_s| ‖M_s‖)``."""
+        mu = [slot.mu(omega) for slot in self.slots]
+        beta = [slot.beta(omega) for slot in self.slots]
+        scale = sum(abs(c) * m.norm() for c, m in zip(mu + beta, [*A, *M]))
+        return linear_combination(mu + [-b for b in beta], [*A, *M]), scale
 
     def _rational_residual(self, omega: complex, e: PETSc.Vec, A: Sequence[PETSc.Mat],
                            M: Sequence[PETSc.Mat]) -> float:
