@@ -13,6 +13,7 @@ Scale mode (the largest Nédélec problem in a memory budget, MUMPS block low-ra
 
     .venv/bin/python benchmarks/maxwell_bench.py --scale --h 0.14 0.1 0.08 --blr 0 1e-8 1e-6 --ranks 1 2
     .venv/bin/python benchmarks/maxwell_bench.py --report          # table and 24 GiB estimate from the JSON
+    .venv/bin/python benchmarks/maxwell_bench.py --report --predict --h 0.05   # + predicted peak/time at these h
 
 Each (ranks, h, BLR tolerance) is one fresh process (``mpiexec -n ranks``, so its peak memory is its own): mesh,
 build, then one k-point (X, six bands) inside ``mumps_options``. A row per run is printed and appended to
@@ -20,7 +21,9 @@ build, then one k-point (X, six bands) inside ``mumps_options``. A row per run i
 and used factorization memory (INFOG(16/36) and INFOG(21), largest rank), factor entries with and without BLR,
 the peak resident memory of every rank, the bands and the load average. A run that fails (MUMPS error, a check
 of the eigensolver, out of memory, ``--timeout``) is recorded with its error. The estimate fits
-peak memory ∝ N^α over the largest runs of each BLR tolerance and solves it for the budget.
+MUMPS's memory ∝ N^α plus the rest of the peak linear in N over the three largest runs of each kind (ranks, BLR
+tolerance, out-of-core) and solves it for the budget; ``--predict`` evaluates the same fits at planned mesh sizes, so
+that a run that would not fit in memory is not started.
 """
 
 import argparse
@@ -29,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -148,9 +152,11 @@ def scale(args: argparse.Namespace) -> None:
 
 
 def full_rank_twin(row: dict, rows: list[dict]) -> dict | None:
-    """The full-rank in-core run of the same size and ranks (latest in ``rows``, the whole JSON), if any."""
+    """The other full-rank run of the same size and ranks (latest in ``rows``, the whole JSON; in core preferred,
+    else out-of-core: both factorizations are exact), if any."""
     twins = [r for r in rows if (r["ranks"], r["degree"], r["h"]) == (row["ranks"], row["degree"], row["h"])
-             and r["blr_tolerance"] == 0 and not r["out_of_core"] and "bands_X" in r]
+             and r["blr_tolerance"] == 0 and "bands_X" in r and r is not row]
+    twins.sort(key=lambda r: not r["out_of_core"])
     return twins[-1] if twins else None
 
 
@@ -174,46 +180,106 @@ def scale_table(rows: list[dict], all_rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def budget_estimate(rows: list[dict], budget_gib: float) -> list[str]:
-    """Per (ranks, BLR tolerance, out-of-core), over its three largest successful runs: MUMPS's factorization memory
-    (INFOG(22), all ranks) fitted as c N^α in the mixed size N, the rest of the peak RSS (libraries, mesh, matrices,
-    Krylov basis) as a + b N, the time as N^γ; the N at which their sum reaches the budget, and its h from
-    N ∝ h^β fitted over the three finest meshes."""
-    ok = [r for r in rows if "mumps" in r]
-    finest = sorted({(r["h"], r["mixed_size"]) for r in ok})[:3]
-    if len(finest) < 2:
-        return ["(the estimate needs successful runs at two sizes or more)"]
-    beta, logc = np.polyfit(*np.log(np.array(finest)).T, 1)
-    lines = []
-    for key in sorted({(r["ranks"], r["blr_tolerance"], r["out_of_core"]) for r in ok}):
-        runs = sorted((r for r in ok if (r["ranks"], r["blr_tolerance"], r["out_of_core"]) == key),
-                      key=lambda r: r["mixed_size"])[-3:]
-        if len({r["mixed_size"] for r in runs}) < 2:
-            continue
+@dataclass(frozen=True)
+class ScaleFit:
+    """Peak memory and time of one run kind (ranks, BLR tolerance, out-of-core) as functions of the mixed size N,
+    fitted over its three largest successful runs: MUMPS's factorization memory summed over ranks (INFOG(22), in
+    MiB) as c N^α, the rest of the peak RSS (libraries, mesh, matrices, Krylov basis) as a + b N, the time as
+    t N^γ."""
+
+    kind: tuple[int, float, bool]
+    sizes: tuple[int, ...]
+    alpha: float
+    log_c: float
+    rest_mb: float
+    rest_mb_per_dof: float
+    gamma: float
+    log_t: float
+
+    @classmethod
+    def from_runs(cls, kind: tuple[int, float, bool], runs: list[dict]) -> "ScaleFit":
         N = np.array([r["mixed_size"] for r in runs], dtype=float)
-        factor = np.array([r["mumps"]["used_mb_total"] for r in runs], dtype=float)
+        factor = np.array([r["mumps"]["used_mb_total"] for r in runs], dtype=float) * 1e6 / 2**20  # MB → MiB
         alpha, log_c = np.polyfit(np.log(N), np.log(factor), 1)
         slope, base = np.polyfit(N, [r["peak_rss_mb"]["total"] for r in runs] - factor, 1)
         gamma, log_t = np.polyfit(np.log(N), np.log([r["solve_s"] for r in runs]), 1)
+        return cls(kind, tuple(int(n) for n in N), alpha, log_c, base, slope, gamma, log_t)
 
-        def excess(log_n: float) -> float:
-            n = np.exp(log_n)
-            return np.exp(log_c) * n**alpha + base + slope * n - budget_gib * 1024
+    def mumps_mib(self, n: float) -> float:
+        return float(np.exp(self.log_c) * n**self.alpha)
 
-        if excess(np.log(N[-1])) > 0 or excess(np.log(1e9)) < 0:
+    def peak_mb(self, n: float) -> float:
+        """Predicted peak RSS summed over ranks (MiB) at mixed size ``n``."""
+        return self.mumps_mib(n) + self.rest_mb + self.rest_mb_per_dof * n
+
+    def seconds(self, n: float) -> float:
+        return float(np.exp(self.log_t) * n**self.gamma)
+
+    def describe(self) -> str:
+        ranks, blr, ooc = self.kind
+        return (f"ranks {ranks}, BLR {blr:g}, OOC {ooc}: MUMPS memory ∝ N^{self.alpha:.2f}, rest "
+                f"{self.rest_mb:.0f} + {self.rest_mb_per_dof * 1e3:.2f}/1000 dofs MiB, time ∝ N^{self.gamma:.2f} "
+                f"(N = {', '.join(map(str, self.sizes))})")
+
+
+def scale_fits(rows: list[dict]) -> tuple[list[ScaleFit], tuple[float, float] | None]:
+    """A :class:`ScaleFit` per run kind with two sizes or more, and (β, log c) of N = c h^β fitted over the three
+    finest meshes (None with fewer than two)."""
+    ok = [r for r in rows if "mumps" in r]
+    finest = sorted({(r["h"], r["mixed_size"]) for r in ok})[:3]
+    mesh_fit = tuple(np.polyfit(*np.log(np.array(finest)).T, 1)) if len(finest) >= 2 else None
+    fits = []
+    for kind in sorted({(r["ranks"], r["blr_tolerance"], r["out_of_core"]) for r in ok}):
+        runs = sorted((r for r in ok if (r["ranks"], r["blr_tolerance"], r["out_of_core"]) == kind),
+                      key=lambda r: r["mixed_size"])[-3:]
+        if len({r["mixed_size"] for r in runs}) >= 2:
+            fits.append(ScaleFit.from_runs(kind, runs))
+    return fits, mesh_fit
+
+
+def budget_estimate(rows: list[dict], budget_gib: float) -> list[str]:
+    """Per run kind (:class:`ScaleFit`): the mixed size N at which the predicted peak RSS reaches the budget, its
+    h from N ∝ h^β, and the predicted seconds per k-point."""
+    fits, mesh_fit = scale_fits(rows)
+    if mesh_fit is None:
+        return ["(the estimate needs successful runs at two sizes or more)"]
+    beta, logc = mesh_fit
+    lines = []
+    for fit in fits:
+        def excess(log_n: float, fit: ScaleFit = fit) -> float:
+            return fit.peak_mb(np.exp(log_n)) - budget_gib * 1024
+
+        if excess(np.log(fit.sizes[-1])) > 0 or excess(np.log(1e9)) < 0:
             continue
-        n_max = np.exp(brentq(excess, np.log(N[-1]), np.log(1e9)))
-        lines.append(f"ranks {key[0]}, BLR {key[1]:g}, OOC {key[2]}: MUMPS memory ∝ N^{alpha:.2f}, rest "
-                     f"{base:.0f} + {slope * 1e3:.2f}/1000 dofs MiB, time ∝ N^{gamma:.2f} (N = "
-                     f"{', '.join(str(int(n)) for n in N)}): {budget_gib:g} GiB at N ≈ {n_max:.3g} "
-                     f"(h ≈ {np.exp((np.log(n_max) - logc) / beta):.3g}), ≈ {np.exp(log_t) * n_max**gamma:.3g} s per k")
+        n_max = np.exp(brentq(excess, np.log(fit.sizes[-1]), np.log(1e9)))
+        lines.append(f"{fit.describe()}: {budget_gib:g} GiB at N ≈ {n_max:.3g} (h ≈ "
+                     f"{np.exp((np.log(n_max) - logc) / beta):.3g}), ≈ {fit.seconds(n_max):.3g} s per k")
     return lines
 
 
-def report(rows: list[dict], all_rows: list[dict], budget_gib: float) -> None:
+def predictions(rows: list[dict], hs: list[float]) -> list[str]:
+    """Predicted mixed size, peak RSS summed over ranks and seconds per k-point of every run kind at the mesh
+    sizes ``hs``: check a planned run against the memory limit before launching it."""
+    fits, mesh_fit = scale_fits(rows)
+    if mesh_fit is None:
+        return []
+    beta, logc = mesh_fit
+    lines = []
+    for h in hs:
+        n = float(np.exp(logc) * h**beta)
+        lines += [f"h = {h:g} (N ≈ {n:.3g}), ranks {fit.kind[0]}, BLR {fit.kind[1]:g}, OOC {fit.kind[2]}: peak "
+                  f"≈ {fit.peak_mb(n) / 1024:.1f} GiB (MUMPS {fit.mumps_mib(n) / 1024:.1f}), ≈ {fit.seconds(n):.0f} "
+                  f"s per k" for fit in fits]
+    return lines
+
+
+def report(rows: list[dict], all_rows: list[dict], budget_gib: float, hs: list[float] | None = None) -> None:
     print(scale_table(rows, all_rows))
     print(f"\nN ∝ h^β from the three finest meshes; budget {budget_gib:g} GiB of peak RSS summed over ranks:")
     print("\n".join(budget_estimate(rows, budget_gib)))
+    if hs:
+        print("\nPredicted at the planned mesh sizes (peak RSS summed over ranks):")
+        print("\n".join(predictions(rows, hs)))
 
 
 def main() -> None:
@@ -221,6 +287,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only h = 0.3 for degrees 1 and 2")
     parser.add_argument("--scale", action="store_true", help="memory/time scaling with MUMPS options (see above)")
     parser.add_argument("--report", action="store_true", help="table and estimate from the scale JSON")
+    parser.add_argument("--predict", action="store_true",
+                        help="report: also the predicted peak memory and time of each run kind at --h")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # one scale row (under mpiexec)
     parser.add_argument("--run-id", default="", help=argparse.SUPPRESS)
     parser.add_argument("--h", type=float, nargs="+", default=[0.14, 0.1], help="scale: mesh sizes")
@@ -239,7 +307,7 @@ def main() -> None:
         scale(args)
     elif args.report:
         rows = json.loads(args.json.read_text())
-        report(rows, rows, args.budget_gib)
+        report(rows, rows, args.budget_gib, args.h if args.predict else None)
     else:
         runs = [(1, 0.3), (2, 0.3)] if args.quick else RUNS
         results = [run(degree, h) for degree, h in runs]

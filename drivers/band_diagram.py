@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_homog.cli.cells import CELL_DEFAULTS, geometry_from_config, mesh_from_config
+from fem_homog.cli.cells import CELL_DEFAULTS, GRADING_DEFAULTS, geometry_from_config, mesh_from_config
 from fem_homog.cli.driver import Config, run_driver
 from fem_homog.cli.keys import config_keys
 from fem_homog.cli.materials import MATERIAL_DEFAULTS, phases_from_config
@@ -37,7 +37,7 @@ DEFAULTS: Config = {
     "cell": {**CELL_DEFAULTS, "radius": 0.2},
     "material": dict(MATERIAL_DEFAULTS),
     "physics": {"equation": "scalar", "polarization": "TM"},
-    "mesh": {"h": 0.05, "order": 2, "refine": 0},
+    "mesh": {"h": 0.05, "order": 2, "refine": 0, **GRADING_DEFAULTS},
     "fe": {"degree": 2},
     "bands": {"path": "GXMG", "points_per_segment": 8, "num_bands": 6, "target": 0.0, "max_targets": 4,
               "allow_missing": False, "continuation": True},

@@ -7,7 +7,9 @@ for the inverse opal: :attr:`CrystalGeometry.origin`) spanned by the lattice vec
 ``a = 1``). The spheres of the basis and all their lattice translates that reach the cell are fragmented with it
 and the pieces outside the cell dropped, so a sphere centred at the origin (a cell corner) appears as its pieces
 in the corners. Face ``s_j = 1`` is meshed as the translate by ``a_j`` of face ``s_j = 0`` (gmsh ``setPeriodic``),
-so :func:`fem_homog.fem.periodic.periodic_map` matches the boundary nodes with the lattice translations.
+so :func:`fem_homog.fem.periodic.periodic_map` matches the boundary nodes with the lattice translations. Where
+spheres overlap, :func:`mesh_crystal` can grade the mesh towards their intersection circles (``h_min``), where the
+field is singular.
 
 Shapes (``shape``), all spheres of one radius ``radius``, tagged ``INCLUSION`` (the rest ``MATRIX``):
 
@@ -243,28 +245,97 @@ def make_copies_exact() -> None:
         gmsh.model.mesh.setNode(int(tags[i]), x[i].tolist(), [])
 
 
-def _mesh_on_root(geo: CrystalGeometry, h: float, order: int) -> None:
+@dataclass(frozen=True)
+class Grading:
+    """Mesh grading towards the circles where two spheres intersect (validated by :func:`mesh_crystal`): element
+    size ``h_min`` on them, growing as ``h_min + (h − h_min) (d / reach)^power`` with the distance ``d`` up to
+    ``h``."""
+
+    h_min: float
+    reach: float = 0.15
+    power: float = 1.0
+
+
+def intersection_curves(geo: CrystalGeometry) -> list[int]:
+    """The gmsh curves (of the current model) where two spheres intersect: pieces of the circles along which the
+    surface of the union of spheres has a crease (their midpoints lie on two sphere images)."""
+    images, curves = geo.images(), []
+    for _, curve in gmsh.model.getEntities(1):
+        lo, hi = gmsh.model.getParametrizationBounds(1, curve)
+        x = np.array(gmsh.model.getValue(1, curve, [0.5 * (lo[0] + hi[0])]))
+        if np.count_nonzero(np.abs(np.linalg.norm(images - x, axis=1) - geo.radius) < 1e-7) >= 2:
+            curves.append(curve)
+    return curves
+
+
+def grade_towards_intersections(geo: CrystalGeometry, h: float, grading: Grading) -> None:
+    """Element size ``h_min + (h − h_min) (d / reach)^power`` at distance ``d`` from the spheres' intersection
+    curves (capped at ``h`` by ``Mesh.MeshSizeMax``): a gmsh Distance field feeding a MathEval background field
+    (theory.md §11.4)."""
+    curves = intersection_curves(geo)
+    if not curves:
+        raise RuntimeError("gmsh: no intersection curves found although the spheres overlap")
+    field = gmsh.model.mesh.field
+    dist = field.add("Distance")
+    field.setNumbers(dist, "CurvesList", curves)
+    field.setNumber(dist, "Sampling", max(200, math.ceil(2.0 / grading.h_min)))  # curves < 1 long: < h_min/2 apart
+    size = field.add("MathEval")
+    h_min, reach, power = grading.h_min, grading.reach, grading.power
+    field.setString(size, "F", f"{h_min!r} + {h - h_min!r} * (F{dist} / {reach!r})^{power!r}")
+    field.setAsBackgroundMesh(size)
+    gmsh.option.setNumber("Mesh.MeshSizeMin", h_min)
+
+
+def _mesh_on_root(geo: CrystalGeometry, h: float, order: int, grading: Grading | None) -> None:
     matrix, inclusion = _phase_volumes(geo)
     gmsh.model.addPhysicalGroup(3, matrix, MATRIX, name="matrix")
     gmsh.model.addPhysicalGroup(3, inclusion, INCLUSION, name="inclusion")
     set_periodic_faces(geo.lattice_vectors, geo.origin)
     set_mesh_options(geo, h)
+    if grading is not None:
+        grade_towards_intersections(geo, h, grading)
     gmsh.model.mesh.generate(3)
     if order > 1:
         gmsh.model.mesh.setOrder(order)
     make_copies_exact()
 
 
-def mesh_crystal(geo: CrystalGeometry, *, h: float, order: int = 2, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+def spheres_overlap(geo: CrystalGeometry) -> bool:
+    """Whether two of the crystal's spheres (any lattice images) intersect."""
+    shifts = np.array(list(itertools.product(range(-2, 3), repeat=3))) @ geo.lattice_vectors
+    everyone = (geo.basis()[:, None, :] + shifts[None, :, :]).reshape(-1, 3)
+    d = np.linalg.norm(everyone[None, :, :] - geo.basis()[:, None, :], axis=2)
+    return bool(np.any((d > 1e-12) & (d < 2 * geo.radius)))
+
+
+def mesh_crystal(geo: CrystalGeometry, *, h: float, order: int = 2, h_min: float | None = None,
+                 grade_reach: float = 0.15, grade_power: float = 1.0, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     """Mesh a 3D crystal cell with gmsh on rank 0 of ``comm`` (tetrahedra, curved when ``order = 2``) and
     distribute it; the result is a :class:`~fem_homog.cells.meshing.CellMesh` with ``geometry = geo``.
 
-    Raises :class:`InputError` about ``h`` (outside ``(0, min height / 2]``) or ``order`` (not 1 or 2).
+    With ``h_min`` the mesh is graded towards the circles where two spheres intersect, where the field is
+    singular (theory.md §11.4): element size ``h_min`` on them, growing as ``h_min + (h − h_min) (d / grade_reach)^
+    grade_power`` with the distance ``d`` to ``h`` (``grade_power = 1``: linearly, reaching ``h`` at
+    ``grade_reach``). Off by default (``None``: a quasi-uniform mesh of size ``h``).
+
+    Raises :class:`InputError` about ``h`` (outside ``(0, min height / 2]``), ``order`` (not 1 or 2), ``h_min``
+    (outside ``(0, h]``, or no two spheres intersect), ``grade_reach`` or ``grade_power`` (not positive).
     """
     h_max = 0.5 * float(geo.heights.min())
     require(0.0 < h <= h_max, f"must lie in (0, {h_max:.4g}], got {h}", argument="h")
     require(order in (1, 2), f"must be 1 or 2, got {order}", argument="order")
+    grading = None if h_min is None else _grading(geo, h, h_min, grade_reach, grade_power)
     with gmsh_session():
-        on_root(comm, lambda: _mesh_on_root(geo, h, order), broadcast=False)
+        on_root(comm, lambda: _mesh_on_root(geo, h, order, grading), broadcast=False)
         data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3)
     return CellMesh(mesh=data.mesh, cell_tags=data.cell_tags, geometry=geo, h=h, order=order)
+
+
+def _grading(geo: CrystalGeometry, h: float, h_min: float, reach: float, power: float) -> Grading:
+    """The validated :class:`Grading` of :func:`mesh_crystal`."""
+    require(0.0 < h_min <= h, f"must lie in (0, h = {h:g}], got {h_min}", argument="h_min")
+    require(reach > 0.0, f"must be positive, got {reach}", argument="grade_reach")
+    require(power > 0.0, f"must be positive, got {power}", argument="grade_power")
+    require(spheres_overlap(geo), f"grades the mesh towards the circles where spheres intersect; no two spheres "
+                                  f"(radius {geo.radius}) of this {geo.shape} crystal do (drop it)", argument="h_min")
+    return Grading(h_min, reach, power)

@@ -179,20 +179,28 @@ def _inclusion_tables(cell: dict, middle: list[float]) -> tuple[Inclusion, ...]:
     return tuple(_inclusion(t, middle, f"cell.inclusions[{n}]") for n, t in enumerate(tables))
 
 
+GRADING_DEFAULTS = {"h_min": 0.0, "grade_reach": 0.15, "grade_power": 1.0}
+"""The ``[mesh]`` keys of a crystal mesh graded towards the spheres' intersection circles (``h_min = 0``: off)."""
+
+
 def mesh_from_config(geometry: CellGeometry | CrystalGeometry, mesh: dict, *,
                      comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     """Mesh ``geometry`` with the ``[mesh]`` table's ``h``, ``order`` (default 1) and ``refine`` (default 0)
     (:func:`~fem_homog.cells.meshing.mesh_cell`); with ``symmetric = true`` (default false) a 2D cell with a
     mirror group gets a mesh invariant under it (:func:`~fem_homog.cells.symmetric_mesh.symmetric_cell`). A
-    crystal cell is meshed by :func:`~fem_homog.cells.crystal3d.mesh_crystal` (``h`` and ``order`` only). An
+    crystal cell is meshed by :func:`~fem_homog.cells.crystal3d.mesh_crystal` (``h``, ``order`` and, with
+    ``h_min > 0``, graded towards the spheres' intersection circles: the keys of :data:`GRADING_DEFAULTS`). An
     :class:`~fem_homog.core.errors.InputError` names the key (``mesh.h must lie in ...``)."""
     options = {"h": mesh["h"], "order": mesh.get("order", 1), "refine": mesh.get("refine", 0), "comm": comm}
+    grading = {key: mesh.get(key, default) for key, default in GRADING_DEFAULTS.items()}
     with config_keys("mesh"):
         require(isinstance(mesh.get("symmetric", False), bool), "mesh.symmetric must be true or false")
         if isinstance(geometry, CrystalGeometry):
             require(options.pop("refine") == 0 and not mesh.get("symmetric", False),
                     f"mesh.refine and mesh.symmetric are not available on a {geometry.lattice} crystal cell (set "
                     f"mesh.refine = 0, mesh.symmetric = false; mesh.h sets the size)")
-            return mesh_crystal(geometry, **options)
+            return mesh_crystal(geometry, **options, **(grading if grading["h_min"] != 0 else {}))
+        require(grading["h_min"] == 0, "mesh.h_min (grading towards the spheres' intersections) applies to 3D "
+                                       "crystal cells only (cell.lattice = \"cubic\" or \"fcc\"); set it to 0")
         cell = symmetric_cell(geometry, **options) if mesh.get("symmetric", False) else None
         return cell or mesh_cell(geometry, **options)
