@@ -59,11 +59,13 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from mpi4py import MPI  # noqa: E402
 
 import fem_homog  # noqa: E402,F401
 from fem_homog.cells.crystal3d import CrystalGeometry, mesh_crystal  # noqa: E402
 from fem_homog.cells.geometry import INCLUSION, MATRIX  # noqa: E402
 from fem_homog.cells.lattice import high_symmetry_points  # noqa: E402
+from fem_homog.fem.petsc import MumpsOptions, mumps_options  # noqa: E402
 from fem_homog.photonics.materials import Phase, constant  # noqa: E402
 from fem_homog.photonics.maxwell import MaxwellBlochProblem  # noqa: E402
 
@@ -74,6 +76,8 @@ TARGETS = (1e-3, 1e-4)
 FIT_RUNS = 5  # the finest runs of a method that its extrapolation is fitted to
 ORDER_RANGE = (0.5, 4.0)  # orders p (in 1/h) a fit may pick: the singular edge gives 1.37 for quasi-uniform meshes
 GRADE_REACH = 0.15  # distance from the intersection circles over which graded elements grow from HMIN to H
+EDGE_EXPONENT = 0.6864  # λ of E ~ ρ^(λ−1) at the circles (odd root of ε₁ cot(5πλ/6) = −ε₂ cot(πλ/6), ε₁ = 11.56)
+SPLIT_ORDERS = (4.0, 2 * EDGE_EXPONENT)  # ω = ω∞ + a h^4 + b h_min^(2λ): P2 away from the circles, the floor on them
 # Per crystal: MPB ctl file, our geometry, the k-point names, and the gap edges as (name, point, band index).
 CRYSTALS = {
     "diamond": {"ctl": "diamond.ctl", "geometry": ("fcc", "diamond"), "points": "XLWKP",
@@ -95,28 +99,34 @@ def k_points(crystal: str, geo: CrystalGeometry, names: str) -> dict[str, np.nda
 
 
 # -- the two codes --------------------------------------------------------------------------------------------
-def run_ours(geo: CrystalGeometry, ks: dict[str, np.ndarray], degree: int, h: float, h_min: float | None) -> dict:
-    """Mesh (graded towards the spheres' intersections if ``h_min`` is given), set up and solve every k-point
-    with our solver; bands in units of 2πc/a."""
+def run_ours(geo: CrystalGeometry, ks: dict[str, np.ndarray], degree: int, h: float, h_min: float | None,
+             reach: float = GRADE_REACH, power: float = 1.0, *, mumps: MumpsOptions = MumpsOptions()) -> dict:
+    """Mesh (graded towards the spheres' intersections if ``h_min`` is given: size ``h_min + (h − h_min)
+    (d / reach)^power`` at the distance d from them), set up and solve every k-point with our solver (on every
+    rank of ``mpiexec``; CPU seconds and peak memory summed over the ranks); bands in units of 2πc/a."""
+    comm = MPI.COMM_WORLD
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    cell = mesh_crystal(geo, h=h, order=2, h_min=h_min, grade_reach=GRADE_REACH)
+    cell = mesh_crystal(geo, h=h, order=2, h_min=h_min, grade_reach=reach, grade_power=power)
     meshed = time.perf_counter()
     problem = MaxwellBlochProblem.from_cell(cell, [Phase(MATRIX, constant(1.0)), Phase(INCLUSION, constant(EPS))],
                                             degree=degree)
     built, cpu = time.perf_counter(), time.process_time()
     bands = {}
-    for name, k in ks.items():
-        bands[name] = (problem.solve(k, nev=NUM_BANDS).omegas.real / (2 * np.pi)).tolist()
-    solved, cpu = time.perf_counter(), time.process_time() - cpu
+    with mumps_options(mumps):
+        for name, k in ks.items():
+            bands[name] = (problem.solve(k, nev=NUM_BANDS).omegas.real / (2 * np.pi)).tolist()
+    solved, cpu = time.perf_counter(), comm.allreduce(time.process_time() - cpu)
     label = f"P{degree} h={h}" + ("" if h_min is None else f" graded {h_min}")
+    if h_min is not None and (reach, power) != (GRADE_REACH, 1.0):
+        label += f" reach {reach} power {power:.3g}"
     return {"code": "ours", "label": label, "degree": degree, "h": h, "h_min": h_min,
-            "grade_reach": None if h_min is None else GRADE_REACH,
+            "grade_reach": None if h_min is None else reach, "grade_power": None if h_min is None else power,
             "dofs": problem.emap.num_reduced_global, "multiplier_dofs": problem.emap_W.num_reduced_global,
             "cells": cell.mesh.topology.index_map(3).size_global, "mesh_s": meshed - start,
             "setup_s": built - meshed, "wall_s_per_k": (solved - built) / len(ks), "s_per_k": cpu / len(ks),
-            "load": load,
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, "bands": bands}
+            "load": load, "ranks": comm.size, "out_of_core": mumps.out_of_core,
+            "peak_rss_gb": comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6), "bands": bands}
 
 
 def run_mpb(ctl: str, lattice: np.ndarray, ks: dict[str, np.ndarray], resolution: int) -> dict:
@@ -163,7 +173,33 @@ def extrapolated_point(runs: list[dict], size: str, point: str) -> dict:
     p = float(orders[np.argmin([_limits(n, values, q)[1] for q in orders])])
     omega = _limits(n, values, p)[0]
     spread = np.max([np.abs(_limits(n, values, q)[0] - omega) for q in (p / 1.5, p * 1.5)], axis=0)
-    return {"omega": omega.tolist(), "order": p, "spread": spread.tolist(), "from": [r["label"] for r in runs]}
+    return {"omega": omega.tolist(), "order": p, "spread": spread.tolist(), "from": [r["label"] for r in runs],
+            "omega_at_edge_order": _limits(n, values, SPLIT_ORDERS[1])[0].tolist()}
+
+
+def split_extrapolation(runs: list[dict], point: str) -> dict | None:
+    """The bands at ``point`` from meshes graded with one law (reach, power < 1) at several ``h`` and ``h_min``:
+    ``ω = ω∞ + a h^4 + b h_min^(2λ)`` (:data:`SPLIT_ORDERS`; theory.md §11.4: the graded region converges at P2's
+    order in h, the floor on the circles at the singular order in h_min), least squares over all runs, orders
+    fixed by the theory, not fitted. ``spread``: the largest change of ω∞ when either order is made 1.25 times
+    larger or smaller, or the fit's largest residual, whichever is larger. None with fewer than four runs or
+    fewer than two values of ``h`` or of ``h_min``."""
+    h = np.array([r["h"] for r in runs], dtype=float)
+    h_min = np.array([r["h_min"] for r in runs], dtype=float)
+    if len(runs) < 4 or len(set(h)) < 2 or len(set(h_min)) < 2:
+        return None
+    values = np.array([r["bands"][point] for r in runs])
+
+    def fit(orders: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+        basis = np.stack([np.ones_like(h), h ** orders[0], h_min ** orders[1]], axis=1)
+        coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
+        return coef[0], np.abs(basis @ coef - values).max(axis=0)
+
+    omega, residual = fit(SPLIT_ORDERS)
+    moved = [np.abs(fit(tuple(o * f if j == i else o for j, o in enumerate(SPLIT_ORDERS)))[0] - omega)
+             for i in range(2) for f in (1.25, 1 / 1.25)]
+    return {"omega": omega.tolist(), "order": None, "orders": list(SPLIT_ORDERS),
+            "spread": np.max([*moved, residual], axis=0).tolist(), "from": [r["label"] for r in runs]}
 
 
 def edge_values(bands: dict, edges: tuple) -> dict[str, float]:
@@ -185,11 +221,15 @@ def add_errors(runs: list[dict], reference: dict, edges: tuple) -> None:
 
 
 def families(runs: list[dict]) -> dict[str, list[dict]]:
-    """The runs by method: MPB, our degree 1, degree 2 and degree 2 on graded meshes."""
+    """The runs by method: MPB, our degree 1, degree 2, degree 2 on linearly graded meshes and on meshes graded
+    by one power law (q < 1) and reach."""
     def method(r: dict) -> str:
         if r["code"] == "mpb":
             return "MPB"
-        return f"ours P{r['degree']}" + (" graded" if r.get("h_min") else "")
+        if not r.get("h_min"):
+            return f"ours P{r['degree']}"
+        return f"ours P{r['degree']} graded" + ("" if r.get("grade_power", 1.0) == 1.0 else
+                                                f" q={r['grade_power']:.3g} reach {r['grade_reach']}")
     out: dict[str, list[dict]] = {}
     for r in runs:
         out.setdefault(method(r), []).append(r)
@@ -225,10 +265,13 @@ def reference(runs: list[dict]) -> tuple[dict, dict, dict]:
     for point in dict.fromkeys(p for r in runs for p in r["bands"]):
         def having(name: str) -> list[dict]:
             return [r for r in by.get(name, []) if point in r["bands"]]
+        split = next(filter(None, (split_extrapolation(having(f), point) for f in by if " q=" in f)), None)
         ours = next((having(f) for f in ("ours P2 graded", "ours P2") if len(having(f)) >= 3), [])
         if len(having("MPB")) >= 3:
             ref_mpb[point] = extrapolated_point(having("MPB"), "resolution", point)
-        if ours and point in ref_mpb:  # both codes: their mean, uncertain by half their difference at least
+        if split:  # ours at the singular and the P2 order: the reference; MPB's only compared in the tables
+            ref[point] = split
+        elif ours and point in ref_mpb:  # both codes: their mean, uncertain by half their difference at least
             mine = extrapolated_point(ours, "dofs", point)
             pair = np.array([mine["omega"], ref_mpb[point]["omega"]])
             ref[point] = {"omega": pair.mean(axis=0).tolist(), "order": mine["order"],
@@ -266,10 +309,12 @@ def tables(crystal: str, runs: list[dict], ref: dict, ref_mpb: dict, spread: dic
     lines += ["", f"### {crystal}: reference bands (units 2πc/a) — ours extrapolated; MPB extrapolated; "
                   "rel. uncertainty; observed order (ours)", ""]
     for p in names:
-        order = "–" if ref[p]["order"] is None else f"{ref[p]['order']:.2f}"
-        mpb = " ".join(f"{v:.5f}" for v in ref_mpb[p]["omega"]) if p in ref_mpb else "–"
+        order = f"{ref[p]['order']:.2f}" if ref[p]["order"] is not None else "/".join(
+            f"{o:.3g}" for o in ref[p].get("orders", [])) or "–"
+        mpb = "–" if p not in ref_mpb else (" ".join(f"{v:.6f}" for v in ref_mpb[p]["omega"]) + " (at 2λ: " +
+                                             " ".join(f"{v:.6f}" for v in ref_mpb[p]["omega_at_edge_order"]) + ")")
         unc = " ".join(f"{u:.0e}" for u in spread[p]) if p in spread else "–"
-        lines.append(f"- {p}: {' '.join(f'{v:.5f}' for v in ref[p]['omega'])} | MPB {mpb} | ± {unc} | p = {order} "
+        lines.append(f"- {p}: {' '.join(f'{v:.6f}' for v in ref[p]['omega'])} | MPB {mpb} | ± {unc} | p = {order} "
                      f"| from {', '.join(ref[p]['from'])}")
     if edges:
         lines += ["", "| gap edge | point, band | reference | rel. uncertainty |", "|---|---|---|---|"]
@@ -283,12 +328,15 @@ def tables(crystal: str, runs: list[dict], ref: dict, ref_mpb: dict, spread: dic
     return "\n".join(lines) + "\n"
 
 
-def parse_ours(specs: list[str]) -> list[tuple[int, float, float | None]]:
-    """``DEGREE:H`` or ``DEGREE:H:HMIN`` (graded towards the spheres' intersection circles)."""
+def parse_ours(specs: list[str]) -> list[tuple]:
+    """``DEGREE:H``, or ``DEGREE:H:HMIN[:REACH[:POWER]]`` (graded towards the spheres' intersection circles; reach
+    ``GRADE_REACH`` and power 1 unless given)."""
     out = []
     for spec in specs:
-        degree, h, *h_min = spec.split(":")
-        out.append((int(degree), float(h), float(h_min[0]) if h_min else None))
+        degree, h, *grading = spec.split(":")
+        if len(grading) > 3:
+            raise SystemExit(f"error: --ours {spec}: expected DEGREE:H[:HMIN[:REACH[:POWER]]]")
+        out.append((int(degree), float(h), *(float(g) for g in grading)) if grading else (int(degree), float(h), None))
     return out
 
 
@@ -301,10 +349,15 @@ def measure(args: argparse.Namespace, spec: dict, ks: dict[str, np.ndarray], geo
     if resolutions and shutil.which("mpb") is None:
         raise SystemExit("error: mpb is not installed (make mpb)")
     runs = []
+    if resolutions and MPI.COMM_WORLD.size > 1:
+        raise SystemExit("error: under mpiexec only our runs (give --resolutions without values)")
+    mumps = MumpsOptions(out_of_core=args.out_of_core is not None, ooc_tmpdir=args.out_of_core)
     for ours_spec, res in itertools.zip_longest(ours_specs, resolutions):
         if ours_spec is not None:
-            runs.append(run_ours(geo, ks, *ours_spec))
-            print(f"ours {runs[-1]['label']}: {runs[-1]['s_per_k']:.1f} s/k, {runs[-1]['dofs']} dofs", flush=True)
+            runs.append(run_ours(geo, ks, *ours_spec, mumps=mumps))
+            if MPI.COMM_WORLD.rank == 0:
+                print(f"ours {runs[-1]['label']}: {runs[-1]['s_per_k']:.1f} s/k, {runs[-1]['dofs']} dofs",
+                      flush=True)
         if res is not None:
             runs.append(run_mpb(spec["ctl"], geo.lattice_vectors, ks, res))
             print(f"mpb res {res}: {runs[-1]['s_per_k']:.1f} s/k", flush=True)
@@ -316,7 +369,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="Writes benchmarks/out/<--out>.json; see the module docstring.")
     parser.add_argument("--crystal", choices=sorted(CRYSTALS), default="diamond")
-    parser.add_argument("--ours", nargs="*", metavar="DEGREE:H[:HMIN]",
+    parser.add_argument("--ours", nargs="*", metavar="DEGREE:H[:HMIN[:REACH[:POWER]]]",
                         help="our runs: Nédélec degree, mesh size and, for a mesh graded towards the spheres' "
                              "intersection circles, the size on them (default: a sequence per crystal)")
     parser.add_argument("--resolutions", type=int, nargs="*", default=DEFAULT_RESOLUTIONS,
@@ -327,6 +380,9 @@ def main() -> None:
     parser.add_argument("--analyse", type=Path, nargs="+", metavar="JSON",
                         help="solve nothing: merge the runs of these earlier outputs and analyse them together")
     parser.add_argument("--out", help="output name (default: the crystal's name)")
+    parser.add_argument("--out-of-core", metavar="DIR",
+                        help="our runs: MUMPS factors on disk in DIR (an existing directory; with mpiexec -n 2 the "
+                             "largest graded meshes fit in 24 GB)")
     args = parser.parse_args()
     spec = CRYSTALS[args.crystal]
     names = args.points or spec["points"]
@@ -338,6 +394,8 @@ def main() -> None:
         runs = [r for f in args.analyse for r in json.loads(f.read_text())["runs"]]
     else:
         runs = measure(args, spec, ks, geo)
+    if MPI.COMM_WORLD.rank != 0:
+        return
     ref, ref_mpb, spread = reference(runs)
     add_errors(runs, ref, spec["edges"])
     timing = {name: {f"{t:.0e}": time_to_accuracy(group, t) for t in TARGETS}

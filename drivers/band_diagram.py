@@ -77,10 +77,15 @@ def plot(diagram: BandDiagram, gaps: list[list[float]], path_out: Path) -> list:
 
 
 def sweep_settings(config: Config) -> Config:
-    """What determines the modes of every k-point (a resume must match it): all but output, allow_missing and
-    the solution method (bands.continuation, [solver])."""
+    """What determines the modes of every k-point (a resume must match it): all but output, allow_missing, the
+    solution method (bands.continuation, [solver]) and, with grading off (mesh.h_min = 0), the grading keys (so
+    k-point files written before they existed still resume)."""
     bands = {key: value for key, value in config["bands"].items() if key not in ("allow_missing", "continuation")}
-    return {**{key: value for key, value in config.items() if key not in ("output", "solver")}, "bands": bands}
+    mesh = config["mesh"]
+    if mesh.get("h_min", 0) == 0:
+        mesh = {key: value for key, value in mesh.items() if key not in GRADING_DEFAULTS}
+    kept = {key: value for key, value in config.items() if key not in ("output", "solver")}
+    return {**kept, "bands": bands, "mesh": mesh}
 
 
 def main(config: Config, out: Path, resume: bool = False, k_groups: int = 1) -> None:

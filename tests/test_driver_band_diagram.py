@@ -99,8 +99,11 @@ def test_lossy_drude_stack_bands_are_the_exact_damped_roots(tmp_path, run_driver
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, run_driver):
-    """Issue 12: after changing mesh.h, --resume used to attach the old mesh's k-points; now exit 2, one line."""
+    """Issue 12: after changing mesh.h, --resume used to attach the old mesh's k-points; now exit 2, one line.
+    Keys that do not change the modes do not stop a resume: the grading keys while grading is off (h_min = 0)."""
     run_driver("band_diagram", TINY, tmp_path)
+    run_driver("band_diagram", [*TINY, "--set", "mesh.grade_reach=0.3", "--set", "mesh.grade_power=0.5", "--resume"],
+               tmp_path)
     proc = run_driver("band_diagram", [*TINY, "--set", "mesh.h=0.4", "--resume"], tmp_path, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and "written with other settings" in lines[0], proc.stderr
