@@ -11,6 +11,9 @@ reach a relative accuracy of 1e-3 and 1e-4.
     .venv/bin/python benchmarks/diamond_bench.py --analyse benchmarks/out/diamond.json \
         benchmarks/out/diamond_graded.json --out diamond_all  # no solving: both outputs analysed together
     .venv/bin/python benchmarks/diamond_bench.py --crystal simple_cubic --ours 2:0.14 2:0.1 2:0.07 --resolutions 32 64
+    OMP_NUM_THREADS=1 .venv/bin/mpiexec -n 2 .venv/bin/python benchmarks/diamond_bench.py --points LP \
+        --resolutions --out diamond_sg_g --ours 2:0.09:0.0025:0.3:0.6667 --out-of-core /work/scratch_ooc2
+        # one power-law graded mesh (q = 2/3, reach 0.3) on 2 ranks, MUMPS factors on disk
 
 Crystals (cubic constant a = 1, ε = 11.56 spheres of radius 0.25 in air):
 
@@ -25,7 +28,10 @@ Crystals (cubic constant a = 1, ε = 11.56 spheres of radius 0.25 in air):
 Ours: ``MaxwellBlochProblem`` (theory.md §11; Nédélec of the first kind, degree 1 or 2, on curved order-2 meshes,
 mixed Kikuchi pencil, EPS shift-and-invert with MUMPS), each ``DEGREE:H`` of ``--ours`` one mesh, ``DEGREE:H:HMIN``
 one graded towards the circles where the spheres intersect (``mesh_crystal(h_min=HMIN, grade_reach=0.15)``, linear
-growth from HMIN to H: the field is singular there and limits quasi-uniform meshes to O(h^1.37)); MPB: each
+growth from HMIN to H: the field is singular there and limits quasi-uniform meshes to O(h^1.37)),
+``DEGREE:H:HMIN:REACH:POWER`` one with ``grade_reach=REACH, grade_power=POWER`` (theory.md §11.4). Under
+``mpiexec -n 2`` our runs are distributed (CPU time and peak memory summed over the ranks; MPB refused);
+``--out-of-core DIR`` puts MUMPS's factors on disk. MPB: each
 ``--resolutions`` entry one run over the same k-points (``benchmarks/mpb/*.ctl`` with ``kpoints=...``). The runs
 alternate (ours, MPB, ours, ...) in order of the lists so that both see a similar machine load; each run records the
 1-minute load average. Times: ours "s/k" is the eigensolve per k-point (mesh and setup are listed apart: they are
@@ -33,11 +39,13 @@ paid once per band diagram), MPB's is its whole run divided by the number of k-p
 for the time to accuracy (the machine may be shared); wall time is recorded too, and ours "peak GB" (the process's
 peak resident memory so far: list our runs from small to large).
 
-Reference values, per k-point: extrapolated from our degree-2 runs (the graded ones when there are three or more),
+Reference values, per k-point: extrapolated from our degree-2 runs — from a power-law graded family (one reach and
+power, at least four runs over two h and two h_min) as ω = ω∞ + a h^4 + b h_min^s (:func:`split_extrapolation`),
+else from the linearly graded runs when there are three or more, else the quasi-uniform ones, as
 ω(N) = ω∞ + c N^(−p/3) with N the N1curl dofs, fitted by least squares to the five finest runs with one order p
-for all bands of the point (the observed order in [0.5, 4], not assumed), and from MPB's runs the same way
-(ω∞ + c res^(−p)). The reference is the mean of the two; its relative uncertainty is the largest of half their
-difference and the change of either ω∞ when its p is made 1.5 times larger or smaller. The time to an accuracy is
+for all bands of the point (the observed order in [0.5, 4], not assumed) — and from MPB's runs the same way
+(ω∞ + c res^(−p); also reported at p = 2λ). The reference is the mean of the two; its relative uncertainty is the
+largest of half their difference and each fit's sensitivity to its orders. The time to an accuracy is
 interpolated (log-log) between the two runs that bracket it, or extrapolated from the two finest (marked). Writes
 ``benchmarks/out/<name>.json`` (``--out``; default the crystal's name) and prints the tables. One process per code,
 ``OMP_NUM_THREADS=1``.
@@ -77,7 +85,7 @@ FIT_RUNS = 5  # the finest runs of a method that its extrapolation is fitted to
 ORDER_RANGE = (0.5, 4.0)  # orders p (in 1/h) a fit may pick: the singular edge gives 1.37 for quasi-uniform meshes
 GRADE_REACH = 0.15  # distance from the intersection circles over which graded elements grow from HMIN to H
 EDGE_EXPONENT = 0.6864  # λ of E ~ ρ^(λ−1) at the circles (odd root of ε₁ cot(5πλ/6) = −ε₂ cot(πλ/6), ε₁ = 11.56)
-SPLIT_ORDERS = (4.0, 2 * EDGE_EXPONENT)  # ω = ω∞ + a h^4 + b h_min^(2λ): P2 away from the circles, the floor on them
+SPLIT_H_ORDER = 4.0  # ω = ω∞ + a h^4 + b h_min^s: P2 away from the circles (s fitted, ≤ 2λ: the floor on them)
 # Per crystal: MPB ctl file, our geometry, the k-point names, and the gap edges as (name, point, band index).
 CRYSTALS = {
     "diamond": {"ctl": "diamond.ctl", "geometry": ("fcc", "diamond"), "points": "XLWKP",
@@ -174,31 +182,33 @@ def extrapolated_point(runs: list[dict], size: str, point: str) -> dict:
     omega = _limits(n, values, p)[0]
     spread = np.max([np.abs(_limits(n, values, q)[0] - omega) for q in (p / 1.5, p * 1.5)], axis=0)
     return {"omega": omega.tolist(), "order": p, "spread": spread.tolist(), "from": [r["label"] for r in runs],
-            "omega_at_edge_order": _limits(n, values, SPLIT_ORDERS[1])[0].tolist()}
+            "omega_at_edge_order": _limits(n, values, 2 * EDGE_EXPONENT)[0].tolist()}
 
 
 def split_extrapolation(runs: list[dict], point: str) -> dict | None:
     """The bands at ``point`` from meshes graded with one law (reach, power < 1) at several ``h`` and ``h_min``:
-    ``ω = ω∞ + a h^4 + b h_min^(2λ)`` (:data:`SPLIT_ORDERS`; theory.md §11.4: the graded region converges at P2's
-    order in h, the floor on the circles at the singular order in h_min), least squares over all runs, orders
-    fixed by the theory, not fitted. ``spread``: the largest change of ω∞ when either order is made 1.25 times
-    larger or smaller, or the fit's largest residual, whichever is larger. None with fewer than four runs or
-    fewer than two values of ``h`` or of ``h_min``."""
+    ``ω = ω∞ + a h^4 + b h_min^s``, least squares over all runs (theory.md §11.4: the graded region converges at
+    P2's order in h, the floor on the circles in h_min). ``s`` is fitted, one for all bands of the point, in
+    [0.4, 2λ] (:data:`EDGE_EXPONENT`): 2λ when the grading resolves the singularity, less when it does not
+    (measured for q = 2/3: about 0.6–0.9). ``spread``: the largest change of ω∞ when the h order is 2 instead of
+    4 or ``s`` is 1.25 times larger or smaller, or the fit's largest residual, whichever is larger. None with
+    fewer than four runs or fewer than two values of ``h`` or of ``h_min``."""
     h = np.array([r["h"] for r in runs], dtype=float)
     h_min = np.array([r["h_min"] for r in runs], dtype=float)
     if len(runs) < 4 or len(set(h)) < 2 or len(set(h_min)) < 2:
         return None
     values = np.array([r["bands"][point] for r in runs])
 
-    def fit(orders: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-        basis = np.stack([np.ones_like(h), h ** orders[0], h_min ** orders[1]], axis=1)
+    def fit(h_order: float, s: float) -> tuple[np.ndarray, np.ndarray]:
+        basis = np.stack([np.ones_like(h), h**h_order, h_min**s], axis=1)
         coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
         return coef[0], np.abs(basis @ coef - values).max(axis=0)
 
-    omega, residual = fit(SPLIT_ORDERS)
-    moved = [np.abs(fit(tuple(o * f if j == i else o for j, o in enumerate(SPLIT_ORDERS)))[0] - omega)
-             for i in range(2) for f in (1.25, 1 / 1.25)]
-    return {"omega": omega.tolist(), "order": None, "orders": list(SPLIT_ORDERS),
+    orders = np.linspace(0.4, 2 * EDGE_EXPONENT, 49)
+    s = float(orders[np.argmin([np.sum(fit(SPLIT_H_ORDER, q)[1] ** 2) for q in orders])])
+    omega, residual = fit(SPLIT_H_ORDER, s)
+    moved = [np.abs(fit(*o)[0] - omega) for o in ((2.0, s), (SPLIT_H_ORDER, s * 1.25), (SPLIT_H_ORDER, s / 1.25))]
+    return {"omega": omega.tolist(), "order": s, "orders": [SPLIT_H_ORDER, s],
             "spread": np.max([*moved, residual], axis=0).tolist(), "from": [r["label"] for r in runs]}
 
 
@@ -269,16 +279,14 @@ def reference(runs: list[dict]) -> tuple[dict, dict, dict]:
         ours = next((having(f) for f in ("ours P2 graded", "ours P2") if len(having(f)) >= 3), [])
         if len(having("MPB")) >= 3:
             ref_mpb[point] = extrapolated_point(having("MPB"), "resolution", point)
-        if split:  # ours at the singular and the P2 order: the reference; MPB's only compared in the tables
-            ref[point] = split
-        elif ours and point in ref_mpb:  # both codes: their mean, uncertain by half their difference at least
-            mine = extrapolated_point(ours, "dofs", point)
+        if (split or ours) and point in ref_mpb:  # both codes: their mean, uncertain by half their difference
+            mine = split or extrapolated_point(ours, "dofs", point)
             pair = np.array([mine["omega"], ref_mpb[point]["omega"]])
             ref[point] = {"omega": pair.mean(axis=0).tolist(), "order": mine["order"],
                           "spread": np.max([mine["spread"], ref_mpb[point]["spread"], np.ptp(pair, axis=0) / 2],
                                            axis=0).tolist(), "from": mine["from"] + ["MPB"]}
-        elif ours:
-            ref[point] = extrapolated_point(ours, "dofs", point)
+        elif split or ours:
+            ref[point] = split or extrapolated_point(ours, "dofs", point)
         elif point in ref_mpb:
             ref[point] = ref_mpb[point]
         else:  # too few runs to extrapolate (--quick): the finest of ours
@@ -392,6 +400,7 @@ def main() -> None:
     ks = k_points(args.crystal, geo, names)
     if args.analyse:
         runs = [r for f in args.analyse for r in json.loads(f.read_text())["runs"]]
+        runs = list({(r["code"], r["label"]): r for r in runs}.values())  # a run listed in two files counts once
     else:
         runs = measure(args, spec, ks, geo)
     if MPI.COMM_WORLD.rank != 0:
